@@ -1,0 +1,36 @@
+# Dropout Drills. Two commands to start: `make lab` (learn) and `make test` (check everything).
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
+
+.PHONY: lab test release grade gradescope bench clean
+
+$(STAMP): requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+lab: $(STAMP)  ## open the drills in JupyterLab
+	$(VENV)/bin/jupyter lab notebooks/
+
+test: $(STAMP)  ## everything CI runs: unit tests, notebooks, release check
+	$(PY) -m grader release --check
+	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -p no:cacheprovider --nbval solutions/ --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+release: $(STAMP)  ## regenerate notebooks/ from solutions/
+	$(PY) -m grader release
+
+grade: $(STAMP)  ## grade the sample submissions into graded/
+	$(PY) -m grader grade submissions/samples --out graded --jobs 2
+
+gradescope: $(STAMP)  ## build build/gradescope.zip for Gradescope's autograder
+	$(PY) gradescope/build.py
+
+bench: $(STAMP)  ## speed benchmarks (print tables)
+	$(PY) bench/sweep_speed.py
+	$(PY) bench/grading_speed.py
+
+clean:
+	rm -rf graded build .pytest_cache

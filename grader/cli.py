@@ -1,0 +1,124 @@
+"""`python -m grader`: release, check, grade, gradescope.
+
+Heavy imports (torch) happen inside the commands that need them, so `release` and `--help`
+start fast. Bad input ends with one line on stderr and exit status 2, never a traceback.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def cmd_release(args):
+    from grader import drills, notebook, release
+    stale = []
+    for drill_id in drills.ids():
+        solution, student = drills.paths(drill_id)
+        text = release.release(os.path.join(ROOT, solution), ROOT)
+        target = os.path.join(ROOT, student)
+        current = open(target, encoding="utf-8").read() if os.path.exists(target) else None
+        if current == text:
+            print(f"{student}: up to date")
+        elif args.check:
+            stale.append(student)
+            print(f"{student}: differs from what `make release` generates from {solution}")
+        else:
+            notebook.write_atomic(target, text)
+            print(f"{student}: written from {solution}")
+    return 1 if stale else 0
+
+
+def cmd_check(args):
+    from grader import collect, report
+    from grader.pipeline import Grader
+    subs, problems = collect.collect([args.notebook])
+    if problems or not subs:
+        raise UserError(problems[0].reason if problems else f"{args.notebook}: nothing to check")
+    result = Grader(args.assignment, visible_only=True).grade(subs[:1])[0]
+    print(report.scoreboard_text(result))
+    return 0 if result.status == "graded" and result.score == result.max_score else 1
+
+
+def load_config(path):
+    if not path:
+        return {}
+    try:
+        with open(path, encoding="utf-8") as f:
+            config = json.load(f)
+    except (OSError, json.JSONDecodeError) as e:
+        raise UserError(f"cannot read config {path}: {e}") from None
+    if not isinstance(config, dict) or set(config) - {"points", "limits"}:
+        raise UserError(f"config {path}: expected an object with 'points' and/or 'limits'")
+    return config
+
+
+def cmd_grade(args):
+    from grader import batch
+    config = load_config(args.config)
+    limits = config.setdefault("limits", {})
+    if args.timeout:
+        limits["seconds"] = args.timeout
+    if args.memory_mb:
+        limits["memory_bytes"] = int(args.memory_mb * 1024 * 1024)
+    summary = batch.grade_paths(args.paths, args.out, jobs=args.jobs, assignment=args.assignment,
+                                config=config, progress=not args.quiet)
+    print(summary)
+    return 0
+
+
+def cmd_gradescope(args):
+    from grader import gradescope
+    gradescope.main(args.submission, args.results)
+    return 0
+
+
+class UserError(Exception):
+    """Bad input from the command line: reported as one line."""
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="python -m grader", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("release", help="generate the student notebooks from the solutions")
+    r.add_argument("--check", action="store_true",
+                   help="only report student notebooks that differ (exit 1 if any)")
+    r.set_defaults(run=cmd_release)
+    c = sub.add_parser("check", help="self-check a notebook with the visible checks")
+    c.add_argument("notebook")
+    c.add_argument("--assignment")
+    c.set_defaults(run=cmd_check)
+    g = sub.add_parser("grade", help="grade submissions into a gradebook and feedback")
+    g.add_argument("paths", nargs="+", metavar="PATH",
+                   help=".ipynb or .py files, folders, .zip archives")
+    g.add_argument("--out", required=True, help="output folder (rerun it to resume)")
+    g.add_argument("--jobs", type=int, default=1)
+    g.add_argument("--assignment")
+    g.add_argument("--config", help="JSON with 'points' {check: points} and 'limits'")
+    g.add_argument("--timeout", type=float, help="seconds per submission (default 60)")
+    g.add_argument("--memory-mb", type=float, help="memory per submission (default 2048)")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g.set_defaults(run=cmd_grade)
+    s = sub.add_parser("gradescope", help="Gradescope autograder entry point")
+    s.add_argument("--submission", help="default: $AUTOGRADER_ROOT/submission")
+    s.add_argument("--results", help="default: $AUTOGRADER_ROOT/results")
+    s.set_defaults(run=cmd_gradescope)
+    return p
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    if getattr(args, "jobs", 1) is not None and getattr(args, "jobs", 1) < 1:
+        print("error: --jobs must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        print("\ninterrupted: finished results are saved; run the same command to resume",
+              file=sys.stderr)
+        return 130
+    except (UserError, OSError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2

@@ -1,0 +1,307 @@
+"""The six visible sanity checks for drill 01 (Dropout), defined once.
+
+`python -m grader release` pastes this file into the student notebook, and the grader
+imports it, so it may only import torch and the standard library.
+
+Every check has three parts, so that the grader can run the learner's code in a child
+process and still decide the verdict in its own process:
+  cases()            -> inputs, built here (never by the learner's code)
+  run_case(Dropout)  -> what the learner's module did with one case (tensors only)
+  verdict(cases, results) -> (passed, message with a hint naming the likely bug)
+
+Statistical checks allow SIGMAS standard deviations, derived from n and p; with 6 sigma the
+two-sided false-fail probability of one such check is FALSE_FAIL (about 2e-9).
+"""
+import math
+
+import torch
+
+SIGMAS = 6.0
+FALSE_FAIL = math.erfc(SIGMAS / math.sqrt(2.0))
+
+
+class NotImplementedYet(Exception):
+    """The learner's stub still raises NotImplementedError."""
+
+
+def nonzero_randn(shape, seed, dtype=torch.float32):
+    """Standard normal input with no exact zeros, so a zero in the output means 'dropped'."""
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(shape, generator=gen, dtype=torch.float64)
+    x = torch.where(x.abs() < 1e-3, torch.full_like(x, 0.5), x)
+    return x.to(dtype)
+
+
+def case(p, x=None, train=True, calls=1, grad_out=None, no_grad=False, seed=None,
+         transpose=False, construct_only=False):
+    """One run of the learner's module: Dropout(p) in train or eval mode applied to x.
+
+    construct_only: only build Dropout(p) and record what the constructor raised.
+    """
+    return dict(p=p, x=x, train=train, calls=calls, grad_out=grad_out, no_grad=no_grad,
+                seed=seed, transpose=transpose, construct_only=construct_only)
+
+
+def _construct(Dropout, p):
+    """Build Dropout(p) and report the constructor's exception as plain values."""
+    try:
+        Dropout(p)
+    except NotImplementedError as e:
+        raise NotImplementedYet(str(e)) from None
+    except Exception as e:  # recorded, judged by the verdict
+        return {"init_error": type(e).__name__, "init_value_error": isinstance(e, ValueError),
+                "init_message": str(e)[:200]}
+    return {"init_error": None, "init_value_error": False, "init_message": ""}
+
+
+def run_case(Dropout, c):
+    """Apply the learner's Dropout to one case; return tensors and plain values only.
+
+    Raises NotImplementedYet for an untouched stub; any other exception propagates.
+    """
+    if c.get("construct_only"):
+        return _construct(Dropout, c["p"])
+    x = c["x"].clone()
+    if c["transpose"]:
+        x = x.transpose(0, -1)  # a non-contiguous view
+    try:
+        module = Dropout(c["p"])
+        module.train(c["train"])
+        outs, grads = [], []
+        for _ in range(c["calls"]):
+            if c["seed"] is not None:
+                torch.manual_seed(c["seed"])
+            xin = x.detach().clone().requires_grad_(True) if c["grad_out"] is not None else x
+            if c["no_grad"]:
+                with torch.no_grad():
+                    y = module(xin)
+            else:
+                y = module(xin)
+            if not isinstance(y, torch.Tensor):
+                raise TypeError(f"forward returned {type(y).__name__}, not a tensor")
+            if c["grad_out"] is not None:
+                if not y.requires_grad:
+                    raise RuntimeError("the output is detached from the autograd graph "
+                                       "(.detach(), .data, torch.no_grad() or NumPy in forward?)")
+                y.backward(c["grad_out"])
+                grads.append(xin.grad.detach().clone() if xin.grad is not None
+                             else torch.zeros_like(xin))
+            outs.append(y.detach().clone())
+    except NotImplementedError as e:
+        raise NotImplementedYet(str(e)) from None
+    return {"outs": outs, "grads": grads, "x_after": x.detach().clone(),
+            "p_after": float(getattr(module, "p", float("nan"))),
+            "training_after": bool(module.training)}
+
+
+def _bound(p, n):
+    """SIGMAS standard deviations of a Binomial(n, p) fraction."""
+    return SIGMAS * math.sqrt(p * (1.0 - p) / n)
+
+
+def _scale_hint(ratio, p, subject="survivors are", base="the input"):
+    """Name the bug behind survivors (or their gradient) that are `ratio` times `base`."""
+    known = [(1.0, f"{subject} equal to {base}: divide by (1 - p) (inverted dropout)"),
+             (1.0 - p, f"{subject} {1 - p:g} times {base}: you multiplied by (1 - p) "
+                       "instead of dividing"),
+             (1.0 / p if p else float("inf"), f"{subject} divided by p: p is the drop "
+                                              "probability, divide by the keep probability 1 - p"),
+             (1.0 / (1.0 - p) ** 2, f"{subject} scaled twice: divide by (1 - p) once"),
+             (0.0, f"{subject} zero: the scaled input must stay in the autograd graph")]
+    for value, hint in known:
+        if math.isfinite(value) and abs(ratio - value) < 1e-3 * max(1.0, value):
+            return hint
+    return f"{subject} {ratio:.4g} times {base}, expected 1/(1-p) = {1 / (1 - p):.4g}"
+
+
+# --- 1. eval is the identity ----------------------------------------------------------
+def cases_eval_identity():
+    return [case(0.5, nonzero_randn(1000, seed=1), train=False)]
+
+
+def verdict_eval_identity(cases, results):
+    x, y = cases[0]["x"], results[0]["outs"][0]
+    if y.shape == x.shape and torch.equal(y, x):
+        return True, "eval(): output equals input exactly"
+    if y.shape != x.shape:
+        return False, f"eval(): output shape {tuple(y.shape)} differs from input {tuple(x.shape)}"
+    if (y == 0).any():
+        return False, ("eval(): units were dropped; branch on self.training "
+                       "(self.train is a method and is always truthy)")
+    ratio = (y / x).double().median().item()
+    if abs(ratio - (1 - cases[0]["p"])) < 1e-3:
+        return False, ("eval(): output is scaled by (1 - p); with inverted dropout the "
+                       "scaling happens in training and eval is the identity")
+    return False, f"eval(): output is {ratio:.4g} times the input; it must be the input itself"
+
+
+# --- 2. train drops about p of the elements -------------------------------------------
+def cases_drop_rate():
+    return [case(0.3, torch.ones(100_000))]
+
+
+def verdict_drop_rate(cases, results):
+    p, n = cases[0]["p"], cases[0]["x"].numel()
+    dropped = (results[0]["outs"][0] == 0).double().mean().item()
+    tol = _bound(p, n)
+    msg = f"p={p}: dropped {dropped:.4f} of {n} elements, expected {p} ± {tol:.4f}"
+    if abs(dropped - p) <= tol:
+        return True, msg
+    if dropped == 0:
+        return False, msg + "; nothing was dropped in train mode (is the mask applied?)"
+    if abs(dropped - (1 - p)) <= tol:
+        return False, msg + ("; you dropped with probability 1 - p: here p is the DROP "
+                             "probability, so keep each unit with probability 1 - p")
+    return False, msg
+
+
+# --- 3. the expectation is preserved ---------------------------------------------------
+def cases_expectation():
+    return [case(0.5, torch.full((200_000,), 4.0))]
+
+
+def verdict_expectation(cases, results):
+    c = cases[0]
+    p, n, v = c["p"], c["x"].numel(), c["x"][0].item()
+    mean = results[0]["outs"][0].double().mean().item()
+    # Var(x * m / (1-p)) = x^2 p / (1-p) for one element; the mean of n has 1/n of it.
+    tol = SIGMAS * abs(v) * math.sqrt(p / (1 - p) / n)
+    msg = f"mean output {mean:.4f}, expected {v} ± {tol:.4f}"
+    if abs(mean - v) <= tol:
+        return True, msg
+    ratio, rtol = mean / v, tol / abs(v)
+    if abs(ratio - (1 - p)) <= rtol:
+        return False, msg + "; the mean shrank by (1 - p): divide survivors by (1 - p)"
+    if abs(ratio - (1 - p) ** 2) <= rtol:
+        return False, msg + ("; the mean shrank by (1 - p)^2: you multiplied survivors by "
+                             "(1 - p) instead of dividing")
+    if abs(ratio - 1 / (1 - p)) <= rtol:
+        return False, msg + "; the mean grew by 1/(1 - p): survivors are scaled twice"
+    return False, msg + f"; the mean is {ratio:.4g} times the input, expected 1 (E[y] = x)"
+
+
+# --- 4. survivors are scaled by 1/(1-p) -------------------------------------------------
+def cases_survivor_scale():
+    return [case(0.5, torch.ones(100_000))]
+
+
+def verdict_survivor_scale(cases, results):
+    p, x, y = cases[0]["p"], cases[0]["x"], results[0]["outs"][0]
+    kept = y != 0
+    if not kept.any():
+        return False, "every unit was dropped, so there are no survivors to inspect"
+    want = x[kept] / (1 - p)
+    if torch.allclose(y[kept], want, rtol=1e-6, atol=0):
+        return True, f"survivors are 1/(1-p) = {1 / (1 - p):g} times the input"
+    return False, _scale_hint((y[kept] / x[kept]).double().median().item(), p)
+
+
+# --- 5. p = 0 is the identity in train mode --------------------------------------------
+def cases_p0_identity():
+    return [case(0.0, nonzero_randn(1000, seed=5))]
+
+
+def verdict_p0_identity(cases, results):
+    x, y = cases[0]["x"], results[0]["outs"][0]
+    if y.shape == x.shape and torch.equal(y, x):
+        return True, "p=0 in train mode: output equals input exactly"
+    if not torch.isfinite(y).all():
+        return False, "p=0 produced inf or NaN: is something divided by p instead of (1 - p)?"
+    return False, "p=0 in train mode changed the input; with nothing dropped, nothing may change"
+
+
+# --- 6. the gradient flows only through survivors, as 1/(1-p) ---------------------------
+def cases_gradient():
+    return [case(0.5, nonzero_randn(1000, seed=6), grad_out=torch.ones(1000))]
+
+
+def verdict_gradient(cases, results):
+    p, c_grad = cases[0]["p"], cases[0]["grad_out"]
+    y, g = results[0]["outs"][0], results[0]["grads"][0]
+    want = (y != 0).to(g.dtype) / (1 - p)
+    if torch.allclose(g, want, rtol=1e-6, atol=0):
+        return True, "gradient is 1/(1-p) on survivors and 0 on dropped units"
+    kept = y != 0
+    if (g[~kept] != 0).any():
+        return False, "dropped units received gradient: multiply by the mask, do not add noise"
+    ratio = (g[kept] / c_grad[kept]).double().median().item()
+    return False, _scale_hint(ratio, p, "gradients on survivors are", "the upstream gradient")
+
+
+VISIBLE = {
+    "eval_identity": ("eval is the identity", "at inference nothing is dropped or rescaled",
+                      cases_eval_identity, verdict_eval_identity),
+    "drop_rate": ("train drops about p", "p is the probability of dropping a unit",
+                  cases_drop_rate, verdict_drop_rate),
+    "expectation": ("expectation is preserved", "E[y] = x, so inference needs no correction",
+                    cases_expectation, verdict_expectation),
+    "survivor_scale": ("survivors scaled by 1/(1-p)", "inverted dropout rescales at train time",
+                       cases_survivor_scale, verdict_survivor_scale),
+    "p0_identity": ("p = 0 is the identity", "dropping nothing must change nothing",
+                    cases_p0_identity, verdict_p0_identity),
+    "gradient": ("gradient only through survivors", "dy/dx = mask / (1 - p)",
+                 cases_gradient, verdict_gradient),
+}
+
+
+def _shape_problem(cases, results):
+    """A message when some output's shape differs from its input's, else None."""
+    for c, r in zip(cases, results):
+        for y in r.get("outs", []):  # construct_only results have no outputs
+            want = c["x"].transpose(0, -1).shape if c["transpose"] else c["x"].shape
+            if y.shape != want:
+                return (f"output shape {tuple(y.shape)} differs from input shape "
+                        f"{tuple(want)}: dropout must keep the shape")
+    return None
+
+
+def judge(verdict, cases, results):
+    """Decide one check from cases and the learner's results: (status, message).
+
+    The grader calls this in its own process on the results handed back by the child.
+    """
+    problem = _shape_problem(cases, results)
+    if problem:
+        return "fail", problem
+    try:
+        passed, message = verdict(cases, results)
+    except Exception as e:  # e.g. an output of another dtype that cannot be compared
+        return "fail", f"the output could not be judged ({type(e).__name__}: {e})"
+    return ("pass" if passed else "fail"), message
+
+
+def evaluate(Dropout, spec):
+    """Run one check spec on Dropout in this process: (status, message)."""
+    _title, _reason, make_cases, verdict = spec
+    cases = make_cases()
+    try:
+        results = [run_case(Dropout, c) for c in cases]
+    except NotImplementedYet:
+        return "todo", "not implemented yet"
+    except Exception as e:  # the learner's bug is the message, not a traceback
+        return "fail", f"raised {type(e).__name__}: {e}"
+    return judge(verdict, cases, results)
+
+
+def check(name, Dropout):
+    """Run one visible check and print its line; True when it passes."""
+    title, reason = VISIBLE[name][:2]
+    status, message = evaluate(Dropout, VISIBLE[name])
+    mark = {"pass": "PASS", "fail": "FAIL", "todo": "TODO"}[status]
+    print(f"{mark}  {title} ({reason})\n      {message}")
+    return status == "pass"
+
+
+def run_all_checks(Dropout):
+    """Run all six checks and print a scoreboard; returns the number passed."""
+    rows = [(VISIBLE[n][0],) + evaluate(Dropout, VISIBLE[n]) for n in VISIBLE]
+    width = max(len(r[0]) for r in rows)
+    print("Dropout sanity checks")
+    for i, (title, status, message) in enumerate(rows, 1):
+        mark = {"pass": "pass", "fail": "FAIL", "todo": "todo"}[status]
+        print(f"  {i}. {title:<{width}}  {mark}  {message}")
+    passed = sum(r[1] == "pass" for r in rows)
+    todo = sum(r[1] == "todo" for r in rows)
+    tail = f" ({todo} not implemented yet)" if todo else ""
+    print(f"Score: {passed} of {len(rows)} passed{tail}")
+    return passed

@@ -1,0 +1,29 @@
+# bug: gradient_exact
+import torch
+import torch.nn as nn
+
+
+class Dropout(nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"p must be in [0, 1), got {p}")
+        self.p = p
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        mask = (torch.rand_like(x) >= self.p).to(x.dtype) / (1 - self.p)
+        return _MaskTimes.apply(x, mask)
+
+
+class _MaskTimes(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, mask):
+        ctx.save_for_backward(mask)
+        return x * mask
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (mask,) = ctx.saved_tensors
+        return mask, None  # forgets grad_output

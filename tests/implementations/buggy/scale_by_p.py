@@ -1,0 +1,16 @@
+# bug: p0_identity, scale_many_p
+import torch
+import torch.nn as nn
+
+
+class Dropout(nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"p must be in [0, 1), got {p}")
+        self.p = p
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        return x * (torch.rand_like(x) >= self.p) / self.p

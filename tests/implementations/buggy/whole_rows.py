@@ -1,0 +1,17 @@
+# bug: independent
+import torch
+import torch.nn as nn
+
+
+class Dropout(nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"p must be in [0, 1), got {p}")
+        self.p = p
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        keep = torch.rand(x.shape[:-1] + (1,)) >= self.p  # one decision per row
+        return x * keep / (1 - self.p)

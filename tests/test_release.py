@@ -1,0 +1,117 @@
+"""The release step: one source per drill, a student notebook that stands alone."""
+import json
+import os
+
+import pytest
+
+from grader import drills, notebook, release
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_solution_regions_become_stubs_with_hint_and_indent():
+    src = ("def f(x):\n"
+           "    # BEGIN SOLUTION: return twice x\n"
+           "    y = 2 * x\n"
+           "    return y\n"
+           "    # END SOLUTION\n"
+           "print('kept')\n")
+    out = release.stub_solutions(src)
+    assert out == ("def f(x):\n"
+                   "    raise NotImplementedError('return twice x')\n"
+                   "print('kept')\n")
+
+
+def test_solution_region_without_hint_gets_a_generic_one():
+    out = release.stub_solutions("# BEGIN SOLUTION\nx = 1\n# END SOLUTION\n")
+    assert out == "raise NotImplementedError('write your code here')\n"
+
+
+@pytest.mark.parametrize("src", ["# BEGIN SOLUTION\nx = 1\n",
+                                 "x = 1\n# END SOLUTION\n",
+                                 "# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION\n"])
+def test_unbalanced_solution_regions_are_rejected(src):
+    with pytest.raises(release.ReleaseError):
+        release.stub_solutions(src, "cell 3")
+
+
+def _solution(tmp_path, cells):
+    nb = {"cells": cells, "metadata": {"kernelspec": {"name": "python3"}}, "nbformat": 4,
+          "nbformat_minor": 5}
+    path = tmp_path / "sol.ipynb"
+    path.write_text(json.dumps(nb))
+    return path
+
+
+def _code(src, outputs=None, tags=None):
+    meta = {"tags": tags} if tags else {"collapsed": True}
+    return {"cell_type": "code", "source": src, "metadata": meta, "execution_count": 3,
+            "outputs": outputs or [{"output_type": "stream", "name": "stdout", "text": "hi"}]}
+
+
+def test_release_drops_instructor_cells_inlines_modules_and_clears_outputs(tmp_path):
+    (tmp_path / "mod.py").write_text('"""A module."""\nVALUE = 42\n')
+    path = _solution(tmp_path, [
+        _code("# @drill instructor\nimport sys\n"),
+        _code("# @drill inline mod.py\nfrom mod import *\n"),
+        _code("# @drill answer\n# BEGIN SOLUTION: hint\nx = 1\n# END SOLUTION\n", tags=["t"]),
+        {"cell_type": "markdown", "source": "<!-- @drill instructor -->\nsecret", "metadata": {}},
+    ])
+    student = json.loads(release.release(str(path), str(tmp_path)))
+    sources = ["".join(c["source"]) for c in student["cells"]]
+    assert len(sources) == 2
+    assert sources[0].startswith("# @drill inline mod.py\n")
+    assert "VALUE = 42" in sources[0] and "from mod import" not in sources[0]
+    assert sources[1] == "# @drill answer\nraise NotImplementedError('hint')\n"
+    for cell in student["cells"]:
+        assert cell["outputs"] == [] and cell["execution_count"] is None
+    assert student["cells"][1]["metadata"] == {"tags": ["t"]}
+    assert student["cells"][0]["metadata"] == {}
+
+
+def test_inline_of_a_missing_file_is_a_clear_error(tmp_path):
+    path = _solution(tmp_path, [_code("# @drill inline nope.py\n")])
+    with pytest.raises(release.ReleaseError, match="nope.py"):
+        release.release(str(path), str(tmp_path))
+
+
+@pytest.mark.parametrize("drill_id", drills.ids())
+def test_committed_student_notebook_is_what_release_generates(drill_id):
+    solution, student = drills.paths(drill_id)
+    generated = release.release(os.path.join(ROOT, solution), ROOT)
+    with open(os.path.join(ROOT, student), encoding="utf-8") as f:
+        assert f.read() == generated, "run `make release` and commit notebooks/"
+
+
+@pytest.mark.parametrize("drill_id", drills.ids())
+def test_student_notebook_stands_alone(drill_id):
+    _, student = drills.paths(drill_id)
+    nb = notebook.read(os.path.join(ROOT, student))
+    text = "\n".join(notebook.source(c) for c in nb["cells"])
+    assert "BEGIN SOLUTION" not in text and "@drill instructor" not in text
+    assert "from grader" not in text and "import grader" not in text
+    assert all(c.get("outputs", []) == [] for c in nb["cells"])
+
+
+@pytest.mark.parametrize("drill_id", drills.ids())
+def test_inlined_cells_equal_their_single_definition(drill_id):
+    _, student = drills.paths(drill_id)
+    nb = notebook.read(os.path.join(ROOT, student))
+    inlined = [(notebook.role(c)[1], notebook.source(c)) for c in nb["cells"]
+               if notebook.role(c)[0] == "inline"]
+    assert inlined, "the drill inlines its checks"
+    for path, src in inlined:
+        with open(os.path.join(ROOT, path), encoding="utf-8") as f:
+            assert src.endswith(f.read().rstrip("\n")), path
+
+
+def test_markers_survive_an_editor_that_drops_metadata():
+    """Colab or JupyterLab may drop cell metadata and ids when a learner saves."""
+    _, student = drills.paths("dropout01")
+    nb = notebook.read(os.path.join(ROOT, student))
+    stripped = {"cells": [{"cell_type": c["cell_type"], "source": notebook.source(c)}
+                          for c in nb["cells"]], "nbformat": 4}
+    again = notebook.parse(json.dumps(stripped))
+    roles = [notebook.role(c)[0] for c in again["cells"]]
+    assert "answer" in roles and "setup" in roles
+    assert drills.detect(notebook.source(c) for c in again["cells"]) == "dropout01"
