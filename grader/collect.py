@@ -27,7 +27,6 @@ MiB = 1 << 20
 KINDS = {".ipynb": "ipynb", ".py": "py"}
 WANTED = {*KINDS, ".zip"}
 RATIO_FLOOR = 1 * MiB  # a member that expands to less than this cannot hurt, whatever its ratio
-CHUNK = 1 * MiB
 ID_BYTES = 80  # safe ids stay far below the 255-byte file name limit, suffix included
 CANVAS = re.compile(r"(?P<name>[^_]+)_(?P<late>LATE_)?(?P<uid>\d+)_(?P<att>\d+)_.")
 MOODLE = re.compile(r"(?P<name>.+?)_(?P<uid>\d+)_assignsubmission_(?:file|onlinetext)_")
@@ -44,7 +43,7 @@ class Problem:
 
 @dataclass
 class Limits:
-    """Caps per archive given on the command line; archives nested in it share its budget."""
+    """Caps per outermost archive (given, or found in a folder); archives in it share them."""
     max_files: int = 2000  # members, nested archives' members included
     max_total_bytes: int = 512 * MiB  # uncompressed bytes read from it
     max_file_bytes: int = 64 * MiB  # one member (or one file on disk)
@@ -104,6 +103,11 @@ def _hidden(name):
     return name.startswith(".") or name == "__MACOSX"
 
 
+def _one_line(text):
+    """Reasons name paths, and a file name on disk may hold a line break."""
+    return re.sub(r"[\r\n]+", " ", text)
+
+
 def _mib(n):
     return f"{n / MiB:g} MiB"
 
@@ -157,7 +161,8 @@ def _from_file(path, chain, when, limits):
     except OSError as e:
         return [_Item(chain, path, when, reason=f"cannot read {path}: {e.strerror}")]
     if len(data) > limits.max_file_bytes:
-        return [_Item(chain, path, when, reason=f"{path} is larger than {_mib(limits.max_file_bytes)}")]
+        reason = f"{path} is larger than {_mib(limits.max_file_bytes)}"
+        return [_Item(chain, path, when, reason=reason)]
     return [_Item(chain, path, when, KINDS[_ext(path)], data)]
 
 
@@ -228,8 +233,8 @@ def _archive(source, chain, label, when, depth, limits, budget):
 
 
 def _read_member(zf, info, limits, budget):
-    """A member's bytes, refused before reading when its header breaks a cap, and read in
-    chunks under a hard cap so that a header that lies about the size cannot flood memory."""
+    """A member's bytes, refused before reading when its header breaks a cap, and read under
+    a hard cap so that a header that lies about the size cannot flood memory."""
     size, packed = info.file_size, max(info.compress_size, 1)
     if size > RATIO_FLOOR and size > packed * limits.max_ratio:
         raise _Refused(f"expands more than {limits.max_ratio:g}x (zip bomb?)")
@@ -239,14 +244,12 @@ def _read_member(zf, info, limits, budget):
     if size > room:
         raise _Refused(f"takes the archive past {_mib(limits.max_total_bytes)} uncompressed")
     cap = min(limits.max_file_bytes, max(RATIO_FLOOR, packed * limits.max_ratio), room)
-    out = bytearray()
     with zf.open(info) as f:
-        while chunk := f.read(CHUNK):
-            out += chunk
-            if len(out) > cap:
-                raise _Refused("expands past its declared size (zip bomb?)")
-    budget.bytes += len(out)
-    return bytes(out)
+        data = f.read(cap + 1)
+    if len(data) > cap:
+        raise _Refused("expands past its declared size (zip bomb?)")
+    budget.bytes += len(data)
+    return data
 
 
 def _who(chain):
@@ -301,10 +304,11 @@ def _by_student(items):
         if good:
             order, win = good[-1]
             older = [item.label for _, item in reversed(good[:-1])]
-            subs.append(Submission(sid, win.label, win.kind, win.data,
-                                   hashlib.sha256(win.data).hexdigest(), order,
-                                   older + [f"{p.label} ({p.reason})" for p in bad]))
+            subs.append(Submission(
+                student=sid, name=win.label, kind=win.kind, data=win.data,
+                sha256=hashlib.sha256(win.data).hexdigest(), order=order,
+                superseded=older + [_one_line(f"{p.label} ({p.reason})") for p in bad]))
         else:
             more = f" (+{len(bad) - 1} more unusable)" if len(bad) > 1 else ""
-            problems.append(Problem(sid, bad[-1].label, bad[-1].reason + more))
+            problems.append(Problem(sid, bad[-1].label, _one_line(bad[-1].reason + more)))
     return subs, problems
