@@ -26,7 +26,6 @@ import torch
 
 MAGIC = re.compile(r"^\s*[!%]")
 KEEP_ENV = ("PATH", "LANG", "LC_ALL", "TZ")
-NOBODY = 65534
 
 
 @dataclass
@@ -45,6 +44,7 @@ class Outcome:
     target_error: str = ""
     tasks: dict = field(default_factory=dict)  # name -> ("ok", result) | ("todo"|"error", msg)
     guard_calls: list = field(default_factory=list)
+    protections: list = field(default_factory=list)  # namespaces the child ran in
     output: str = ""
     seconds: float = 0.0
 
@@ -83,9 +83,27 @@ class _Exit(BaseException):
     """Raised in place of os._exit so a cell that exits cannot end grading early."""
 
 
+CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x10000000, 0x20000000, 0x40000000
+
+
+def _unshare():
+    """Enter new PID and network namespaces where Linux lets us (as root, or through a user
+    namespace). The learner's process then cannot see or signal the grader, has no network,
+    and everything it starts dies with it. Returns the protections that are active."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return []
+    flags = CLONE_NEWPID | CLONE_NEWNET
+    for extra in ((0,) if os.geteuid() == 0 else ()) + (CLONE_NEWUSER,):
+        if libc.unshare(flags | extra) == 0:
+            return ["pid-namespace", "no-network"] + (["user-namespace"] if extra else [])
+    return []
+
+
 def _confine(workdir, limits):
-    """Child-side: new session, resource limits, trimmed environment, and no root."""
-    os.setsid()
+    """Child-side: resource limits, trimmed environment, a private working folder."""
     vm = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
     cap = max(limits.memory_bytes, vm + 256 * 1024 ** 2)
     for res, value in ((resource.RLIMIT_AS, cap), (resource.RLIMIT_FSIZE, limits.file_bytes),
@@ -99,11 +117,23 @@ def _confine(workdir, limits):
     os.environ.clear()
     os.environ.update(env)
     os.chdir(workdir)
-    if os.geteuid() == 0:  # as root, drop to nobody: the grader and its files are then out of reach
-        os.chown(workdir, NOBODY, NOBODY)
-        os.setgroups([])
-        os.setgid(NOBODY)
-        os.setuid(NOBODY)
+
+
+def _isolate():
+    """Run the rest of the child in fresh namespaces when possible.
+
+    The process that called unshare stays outside the new PID namespace; its forked child
+    is the namespace's first process. The middle process only relays the exit status.
+    """
+    os.setsid()
+    active = _unshare()
+    if "pid-namespace" not in active:
+        return active
+    pid = os.fork()
+    if pid:
+        _, status = os.waitpid(pid, 0)
+        os._exit(os.waitstatus_to_exitcode(status) % 256 if os.WIFEXITED(status) else 128 + 9)
+    return active
 
 
 def _child(cells, target, tasks, guard, limits, write_fd, capture_fd, workdir):
@@ -113,40 +143,34 @@ def _child(cells, target, tasks, guard, limits, write_fd, capture_fd, workdir):
     os.dup2(capture_fd, 2)
     sys.stdout = io.TextIOWrapper(os.fdopen(1, "wb", buffering=0), write_through=True)
     sys.stderr = sys.stdout
+    protections = _isolate()
     _confine(workdir, limits)
+    torch.set_num_threads(1)
     torch.manual_seed(0)
-    report = {"cell_errors": [], "target_error": "", "tasks": {}, "guard_calls": []}
+    report = {"cell_errors": [], "target_error": "", "tasks": {}, "guard_calls": [],
+              "protections": protections}
 
     def no_exit(*_args):
         raise _Exit()
     real_exit, os._exit = os._exit, no_exit
     ns = {"__name__": "__main__", "__builtins__": builtins}
-    for label, src in cells:
-        try:
-            exec(compile(strip_magics(src), label, "exec"), ns)
-        except (_Exit, SystemExit):
-            report["cell_errors"].append(f"{label}: the code tried to exit (ignored)")
-        except BaseException as e:  # a learner's bug is a line in the report, not our crash
-            report["cell_errors"].append(f"{label}: {_one_line(e)}")
-    obj = ns.get(target)
-    if obj is None:
-        report["target_error"] = f"no `{target}` is defined"
-    elif not (isinstance(obj, type) and issubclass(obj, torch.nn.Module)):
-        report["target_error"] = f"`{target}` is not a subclass of torch.nn.Module"
-    else:
-        with (guard() if guard else _no_guard()) as calls:
+    with (guard() if guard else _no_guard()) as calls:  # entered first: aliases taken later count
+        for label, src in cells:
+            try:
+                exec(compile(strip_magics(src), label, "exec"), ns)
+            except (_Exit, SystemExit):
+                report["cell_errors"].append(f"{label}: the code tried to exit (ignored)")
+            except BaseException as e:  # a learner's bug is a line in the report, not our crash
+                report["cell_errors"].append(f"{label}: {_one_line(e)}")
+        obj = ns.get(target)
+        if obj is None:
+            report["target_error"] = f"no `{target}` is defined"
+        elif not (isinstance(obj, type) and issubclass(obj, torch.nn.Module)):
+            report["target_error"] = f"`{target}` is not a subclass of torch.nn.Module"
+        else:
             for name, execute, payload in tasks:
-                try:
-                    report["tasks"][name] = ("ok", plain(execute(obj, payload)))
-                except NotImplementedError as e:
-                    report["tasks"][name] = ("todo", "not implemented yet")
-                except BaseException as e:
-                    status = "todo" if type(e).__name__ == "NotImplementedYet" else "error"
-                    msg = "not implemented yet" if status == "todo" else f"raised {_one_line(e)}"
-                    if isinstance(e, (_Exit, SystemExit)):
-                        msg = "the code tried to exit during the check"
-                    report["tasks"][name] = (status, msg)
-        report["guard_calls"] = sorted(set(calls))
+                report["tasks"][name] = _run_task(execute, obj, payload)
+        report["guard_calls"] = sorted(set(str(c) for c in calls))
     buf = io.BytesIO()
     torch.save(report, buf)
     data = buf.getvalue()
@@ -155,6 +179,18 @@ def _child(cells, target, tasks, guard, limits, write_fd, capture_fd, workdir):
     while view:
         view = view[os.write(write_fd, view):]
     real_exit(0)
+
+
+def _run_task(execute, obj, payload):
+    """("ok", plain result) or ("todo"|"error", one-line message)."""
+    try:
+        return "ok", plain(execute(obj, payload))
+    except (_Exit, SystemExit):
+        return "error", "the code tried to exit during the check"
+    except BaseException as e:
+        if isinstance(e, NotImplementedError) or type(e).__name__ == "NotImplementedYet":
+            return "todo", "not implemented yet"
+        return "error", f"raised {_one_line(e)}"
 
 
 class _no_guard:
@@ -272,7 +308,7 @@ def _decode(data):
     except Exception:
         raise ValueError("the grading channel was corrupted by the submission") from None
     if not isinstance(report, dict) or set(report) != {"cell_errors", "target_error", "tasks",
-                                                       "guard_calls"}:
+                                                       "guard_calls", "protections"}:
         raise ValueError("the grading channel was corrupted by the submission")
     return report
 

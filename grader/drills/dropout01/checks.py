@@ -90,8 +90,16 @@ def run_case(Dropout, c):
     except NotImplementedError as e:
         raise NotImplementedYet(str(e)) from None
     return {"outs": outs, "grads": grads, "x_after": x.detach().clone(),
-            "p_after": float(getattr(module, "p", float("nan"))),
+            "p_after": _plain_float(getattr(module, "p", None)),
             "training_after": bool(module.training)}
+
+
+def _plain_float(value):
+    """The module's p as a float; NaN when it has none or it is not a number."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
 
 
 def _bound(p, n):
@@ -147,8 +155,9 @@ def verdict_drop_rate(cases, results):
     msg = f"p={p}: dropped {dropped:.4f} of {n} elements, expected {p} ± {tol:.4f}"
     if abs(dropped - p) <= tol:
         return True, msg
-    if dropped == 0:
-        return False, msg + "; nothing was dropped in train mode (is the mask applied?)"
+    if dropped in (0.0, 1.0):
+        return False, msg + ("; all or nothing was dropped in train mode: is the mask applied, "
+                             "with one random decision per element?")
     if abs(dropped - (1 - p)) <= tol:
         return False, msg + ("; you dropped with probability 1 - p: here p is the DROP "
                              "probability, so keep each unit with probability 1 - p")
@@ -169,6 +178,10 @@ def verdict_expectation(cases, results):
     msg = f"mean output {mean:.4f}, expected {v} ± {tol:.4f}"
     if abs(mean - v) <= tol:
         return True, msg
+    dropped = (results[0]["outs"][0] == 0).double().mean().item()
+    if dropped in (0.0, 1.0):
+        return False, msg + ("; all or nothing was dropped: is the mask applied, with one "
+                             "random decision per element?")
     ratio, rtol = mean / v, tol / abs(v)
     if abs(ratio - (1 - p)) <= rtol:
         return False, msg + "; the mean shrank by (1 - p): divide survivors by (1 - p)"
@@ -249,9 +262,9 @@ def _shape_problem(cases, results):
     for c, r in zip(cases, results):
         for y in r.get("outs", []):  # construct_only results have no outputs
             want = c["x"].transpose(0, -1).shape if c["transpose"] else c["x"].shape
-            if y.shape != want:
-                return (f"output shape {tuple(y.shape)} differs from input shape "
-                        f"{tuple(want)}: dropout must keep the shape")
+            if y.shape != want:  # no sizes: they would reveal a hidden check's input
+                return ("the output's shape differs from the input's: dropout must keep the "
+                        "shape (no flatten, reshape or squeeze)")
     return None
 
 

@@ -16,7 +16,7 @@ import math
 
 import torch
 
-IN_DIM, HIDDEN, N_TRAIN, N_TEST, NOISE, FREQ = 2, 128, 40, 1000, 0.5, 2.0
+IN_DIM, HIDDEN, N_TRAIN, N_TEST, NOISE, FREQ = 2, 128, 60, 1000, 0.5, 1.5
 STEPS, LR = 300, 1e-2
 SWEEP_PS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 SWEEP_SEEDS = (0, 1, 2, 3, 4)
@@ -27,7 +27,8 @@ GAP_RATIO = 0.5  # demo verdict: the p=0.5 gap must be under half the p=0 gap
 def make_data(seed, in_dim=IN_DIM, n_train=N_TRAIN, n_test=N_TEST, noise=NOISE, freq=FREQ):
     """Teacher y = sin(freq * x @ w): noisy targets to train on, clean targets to test on."""
     gen = torch.Generator().manual_seed(seed)
-    w = torch.randn(in_dim, 1, generator=gen) / math.sqrt(in_dim)
+    w = torch.randn(in_dim, 1, generator=gen)
+    w = w / w.norm()  # unit direction: every seed's teacher has the same frequency
     x_train = torch.randn(n_train, in_dim, generator=gen)
     x_test = torch.randn(n_test, in_dim, generator=gen)
     y_train = torch.sin(freq * x_train @ w) + noise * torch.randn(n_train, 1, generator=gen)
@@ -82,7 +83,8 @@ def train_batched(Dropout, ps, seeds, data_seeds=None, steps=STEPS, lr=LR, recor
     def forward(x, train, step=0):
         w1, b1, w2, b2 = params
         h = torch.relu(torch.baddbmm(b1, x, w1))
-        h = torch.stack([apply_dropout(d, h[m], train, seeds[m], step) for m, d in enumerate(drops)])
+        slices = h.unbind(0)  # one (n, hidden) view per net; unbind keeps backward O(M)
+        h = torch.stack([apply_dropout(d, hm, train, s, step) for d, hm, s in zip(drops, slices, seeds)])
         return torch.baddbmm(b2, h, w2)
 
     def evaluate():

@@ -1,4 +1,4 @@
-# bug: drop_rate, drop_rate_many_p, scale_many_p
+# bug: drop_rate, drop_rate_many_p
 import torch
 import torch.nn as nn
 

@@ -1,0 +1,217 @@
+"""The six visible checks: never fail the reference, always catch the bug each one targets.
+
+False fails: each run has 2 binomial 6-sigma tests (drop_rate, expectation), each failing a
+correct module with probability <= 2.1e-9, so 1,000 seeded runs false-fail with <= 4.2e-6.
+"""
+import contextlib
+import io
+import runpy
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn as nn
+
+from grader.drills.dropout01.checks import (VISIBLE, case, check, evaluate, judge,
+                                            nonzero_randn, run_all_checks, run_case)
+
+REFERENCE = Path(__file__).parent / "implementations" / "correct" / "rand_like_ge.py"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """One torch thread: on a loaded 2-core machine, OpenMP threads make small ops 50x slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def reference():
+    return runpy.run_path(str(REFERENCE))["Dropout"]
+
+
+def test_reference_passes_all_six_on_1000_seeds():
+    Dropout = reference()
+    failures = []
+    for seed in range(1000):
+        torch.manual_seed(seed)
+        for name, spec in VISIBLE.items():
+            status, message = evaluate(Dropout, spec)
+            if status != "pass":
+                failures.append((seed, name, message))
+    assert failures == []
+
+
+class _Base(nn.Module):
+    """Validating constructor shared by the mutants; forward is what each one gets wrong."""
+
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(p)
+        self.p = p
+
+    def keep(self, x):
+        return (torch.rand_like(x) >= self.p).to(x.dtype)
+
+
+class TrainMethodFlag(_Base):
+    def forward(self, x):
+        if not self.train:  # bound method, always truthy: never takes the eval branch
+            return x
+        return x * self.keep(x) / (1 - self.p)
+
+
+class EvalRescaled(_Base):
+    def forward(self, x):
+        if not self.training:
+            return x * (1 - self.p)
+        return x * self.keep(x) / (1 - self.p)
+
+
+class KeepProbP(_Base):
+    def forward(self, x):
+        if not self.training:
+            return x
+        return x * (torch.rand_like(x) < self.p) / (1 - self.p)
+
+
+class NoScaling(_Base):
+    def forward(self, x):
+        return x * self.keep(x) if self.training else x
+
+
+class TimesKeep(_Base):
+    def forward(self, x):
+        return x * self.keep(x) * (1 - self.p) if self.training else x
+
+
+class ScaledTwice(_Base):
+    def forward(self, x):
+        return x * self.keep(x) / (1 - self.p) ** 2 if self.training else x
+
+
+class TimesThree(_Base):
+    def forward(self, x):
+        return x * self.keep(x) * 3 if self.training else x
+
+
+class DividedByP(_Base):
+    def forward(self, x):
+        return x * self.keep(x) / self.p if self.training else x
+
+
+class Detached(_Base):
+    def forward(self, x):
+        return (x * self.keep(x) / (1 - self.p)).detach() if self.training else x
+
+
+class UnscaledGradient(_Base):
+    """Right values, but the rescaling is detached, so the gradient is the bare mask."""
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        kept = x * self.keep(x)
+        return kept + (kept * (1 / (1 - self.p) - 1)).detach()
+
+
+MUTANTS = [
+    ("eval_identity", TrainMethodFlag, "self.train is a method"),
+    ("eval_identity", EvalRescaled, "scaled by (1 - p)"),
+    ("drop_rate", KeepProbP, "DROP probability"),
+    ("expectation", NoScaling, "the mean shrank by (1 - p): divide"),
+    ("expectation", TimesKeep, "multiplied survivors by (1 - p) instead of dividing"),
+    ("expectation", ScaledTwice, "scaled twice"),
+    ("expectation", TimesThree, "the mean is 1.5"),
+    ("survivor_scale", NoScaling, "equal to the input: divide by (1 - p)"),
+    ("survivor_scale", TimesKeep, "you multiplied by (1 - p) instead of dividing"),
+    ("survivor_scale", ScaledTwice, "scaled twice"),
+    ("survivor_scale", TimesThree, "3 times the input"),
+    ("p0_identity", DividedByP, "divided by p"),
+    ("gradient", Detached, "detached"),
+    ("gradient", UnscaledGradient, "gradients on survivors are equal to the upstream"),
+]
+
+
+@pytest.mark.parametrize("name, mutant, hint", MUTANTS,
+                         ids=[f"{n}-{m.__name__}" for n, m, _ in MUTANTS])
+def test_each_check_fails_its_bug_and_names_it(name, mutant, hint):
+    torch.manual_seed(0)
+    status, message = evaluate(mutant, VISIBLE[name])
+    assert status == "fail"
+    assert hint in message
+
+
+def test_divided_by_p_passes_the_half_checks_so_p0_is_needed():
+    """At p = 0.5, 1/p = 1/(1-p): only the p = 0 check separates them."""
+    torch.manual_seed(0)
+    assert evaluate(DividedByP, VISIBLE["survivor_scale"])[0] == "pass"
+
+
+class Stub(nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x):
+        raise NotImplementedError("your code here")
+
+
+class StubInit(nn.Module):
+    def __init__(self, p=0.5):
+        raise NotImplementedError
+
+
+@pytest.mark.parametrize("stub", [Stub, StubInit])
+def test_stub_is_todo_everywhere(stub):
+    assert {evaluate(stub, spec)[0] for spec in VISIBLE.values()} == {"todo"}
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert run_all_checks(stub) == 0
+    assert "Score: 0 of 6 passed (6 not implemented yet)" in out.getvalue()
+
+
+def test_check_prints_and_returns():
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert check("eval_identity", reference()) is True
+        assert check("eval_identity", TrainMethodFlag) is False
+    assert out.getvalue().count("PASS") == 1 and out.getvalue().count("FAIL") == 1
+
+
+class Flatten(_Base):
+    def forward(self, x):
+        return x.reshape(1, -1)
+
+
+class Double(_Base):
+    def forward(self, x):
+        return x.double() if not self.training else x.double() * 2
+
+
+def test_judge_fails_wrong_shape_and_uncomparable_output_without_crashing():
+    for bad, words in [(Flatten, "shape"), (Double, "could not be judged")]:
+        spec = VISIBLE["survivor_scale"]
+        cases = spec[2]()
+        results = [run_case(bad, c) for c in cases]
+        status, message = judge(spec[3], cases, results)
+        assert status == "fail" and words in message
+
+
+def test_construct_only_records_the_constructor_error():
+    Dropout = reference()
+    bad = run_case(Dropout, case(1.0, construct_only=True))
+    good = run_case(Dropout, case(0.0, construct_only=True))
+    assert bad["init_error"] == "ValueError" and bad["init_value_error"]
+    assert good["init_error"] is None
+
+
+def test_results_are_tensors_and_plain_values_only():
+    """What crosses the process boundary must not carry the learner's objects."""
+    result = run_case(reference(), case(0.5, nonzero_randn(10, seed=0), grad_out=torch.ones(10)))
+    plain = (torch.Tensor, float, bool, int, str, type(None))
+    for value in result.values():
+        items = value if isinstance(value, list) else [value]
+        assert all(type(v) in plain or isinstance(v, torch.Tensor) for v in items)

@@ -1,0 +1,125 @@
+"""Visible + hidden checks against a corpus of correct and buggy Dropout implementations.
+
+False fails: one full run (6 visible + 12 hidden checks) holds 63 binomial 6-sigma tests,
+each failing a correct module with probability <= 2.1e-9 (exact binomial tails for the n and
+p used), so <= 1.4e-7 per run and <= 1e-4 over the ~680 runs below. The other checks compare
+values to within a few units of rounding and cannot fail a correct module by chance.
+
+Why 200 repeats on only two implementations is enough: a correct module's drop decisions are
+i.i.d. Bernoulli(p) whatever its style, so the chance a statistical test false-fails is a
+property of the bound, not of the style; the 200 seeded repeats (rand_like and bernoulli,
+torch's two random paths) probe those bounds. What does depend on style is the rounding and
+dtype/shape handling, which is the same on every run of a style, so 20 runs each (fresh masks
+every time) cover the other styles.
+"""
+import contextlib
+import io
+import re
+import runpy
+from pathlib import Path
+
+import pytest
+import torch
+
+from grader.drills.dropout01.checks import VISIBLE, evaluate
+from grader.drills.dropout01.hidden import HIDDEN
+from grader.drills.dropout01.scratch import record_torch_dropout_calls, torch_dropout_uses
+
+ALL = {**VISIBLE, **HIDDEN}
+ROOT = Path(__file__).parent / "implementations"
+CORRECT = sorted((ROOT / "correct").glob("*.py"))
+BUGGY = sorted((ROOT / "buggy").glob("*.py"))
+LONG_RUNS = {"rand_like_ge.py": 200, "bernoulli.py": 200}
+SHORT_RUNS = 20
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """One torch thread: on a loaded 2-core machine, OpenMP threads make small ops 50x slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def load(path):
+    """The file's Dropout class, executed in a fresh namespace."""
+    return runpy.run_path(str(path))["Dropout"]
+
+
+def run_all(Dropout):
+    """{check name: (status, message)}, the learner's prints swallowed."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        return {name: evaluate(Dropout, spec) for name, spec in ALL.items()}
+
+
+def test_names_are_unique_and_specs_well_formed():
+    assert not set(VISIBLE) & set(HIDDEN)
+    for title, reason, make_cases, verdict in HIDDEN.values():
+        assert title and reason and callable(make_cases) and callable(verdict)
+
+
+def test_corpus_is_big_enough():
+    assert len(CORRECT) >= 6 and len(BUGGY) >= 20
+
+
+@pytest.mark.parametrize("path", CORRECT, ids=[p.stem for p in CORRECT])
+def test_correct_implementations_pass_everything(path):
+    Dropout = load(path)
+    failures = []
+    for seed in range(LONG_RUNS.get(path.name, SHORT_RUNS)):
+        torch.manual_seed(seed)
+        failures += [(seed, name, msg) for name, (status, msg) in run_all(Dropout).items()
+                     if status != "pass"]
+    assert failures == []
+
+
+def expected_failures(path):
+    first = path.read_text().splitlines()[0]
+    match = re.fullmatch(r"# bug: (.+)", first)
+    assert match, f"{path.name}: first line must be '# bug: <check names>'"
+    return [name.strip() for name in match.group(1).split(",")]
+
+
+@pytest.mark.parametrize("path", BUGGY, ids=[p.stem for p in BUGGY])
+def test_buggy_implementations_fail_the_named_checks(path):
+    names = expected_failures(path)
+    assert set(names) <= set(ALL) | {"scratch"}, names
+    Dropout = load(path)
+    for seed in range(3):
+        torch.manual_seed(seed)
+        results = run_all(Dropout)
+        for name in names:
+            if name == "scratch":
+                assert torch_dropout_uses(path.read_text()), "scratch.py missed torch's dropout"
+            else:
+                assert results[name][0] == "fail", (seed, name, results[name])
+
+
+def test_torch_dropout_is_right_in_behaviour_and_caught_at_run_time():
+    """Only the from-scratch rule separates torch's F.dropout from a correct module."""
+    with record_torch_dropout_calls() as called:
+        Dropout = load(ROOT / "buggy" / "torch_dropout.py")
+        torch.manual_seed(0)
+        results = run_all(Dropout)
+    assert all(status == "pass" for status, _ in results.values()), results
+    assert "torch.nn.functional.dropout" in called
+
+
+def test_correct_implementation_calls_no_torch_dropout():
+    with record_torch_dropout_calls() as called:
+        run_all(load(ROOT / "correct" / "rand_like_ge.py"))
+    assert called == []
+
+
+def test_hidden_hints_do_not_reveal_inputs():
+    """Messages of failed hidden checks name the bug, not the p values, sizes or seeds."""
+    numbers = re.compile(r"\d+\.\d+|\d{2,}")
+    for path in BUGGY:
+        torch.manual_seed(0)
+        results = run_all(load(path))
+        for name in HIDDEN:
+            status, message = results[name]
+            if status == "fail" and not message.startswith("raised"):
+                public = re.sub(r"float\d+|0\.5", "", message)  # dtypes, 0.5: in the titles
+                assert not numbers.findall(public), (path.name, message)

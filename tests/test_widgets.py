@@ -1,0 +1,281 @@
+"""Tests for the inlined widgets of drill 01 (grader/inline/{timer,explorer,rubric}.py).
+
+The modules are loaded by executing their source, as the notebook cell does.
+Widgets are real ipywidgets objects created without a frontend (works on 7.7
+and 8.x); clicks go through ``Button.click()``.
+"""
+import math
+import sys
+import threading
+import time
+import types
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # tests only: the inlined modules never choose a backend
+
+import pytest
+
+INLINE = Path(__file__).resolve().parents[1] / "grader" / "inline"
+
+
+def load(name):
+    """Execute an inline module's source in a fresh module, like re-running its cell."""
+    path = INLINE / f"{name}.py"
+    module = types.ModuleType(f"inline_{name}")
+    exec(compile(path.read_text(), str(path), "exec"), module.__dict__)
+    return module
+
+
+def load_without_widgets(name, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # `import ipywidgets` now fails
+    module = load(name)
+    assert module.widgets is None
+    return module
+
+
+class FakeClock:
+    def __init__(self):
+        self.t = 1000.0
+
+    def __call__(self):
+        return self.t
+
+
+def timer_threads(timer):
+    return [t for t in threading.enumerate() if t.name == timer.THREAD_NAME and t.is_alive()]
+
+
+@pytest.fixture
+def timer():
+    module = load("timer")
+    yield module
+    for thread in timer_threads(module):  # never leave a ticking thread behind
+        thread.drill_pause()
+
+
+# ---------------------------------------------------------------- timer: clock
+def test_blocks_advance_on_schedule(timer):
+    fake = FakeClock()
+    clock = timer.InterviewClock(clock=fake)
+    assert clock.total == 38 * 60
+    clock.start()
+    expected = [(0, 0, "Read", 720), (719, 0, "Read", 1), (720, 1, "Explain out loud", 300),
+                (17 * 60, 2, "Implement", 960), (33 * 60 + 1, 3, "Check", 299)]
+    for elapsed, index, name, block_left in expected:
+        fake.t = 1000.0 + elapsed
+        status = clock.status()
+        assert (status.index, status.name) == (index, name)
+        assert status.block_left == pytest.approx(block_left)
+        assert status.total_left == pytest.approx(38 * 60 - elapsed)
+
+
+def test_pause_freezes_and_start_resumes(timer):
+    fake = FakeClock()
+    clock = timer.InterviewClock(clock=fake)
+    clock.start()
+    fake.t += 100
+    clock.start()  # a second Start must not restart the count
+    fake.t += 20
+    clock.pause()
+    fake.t += 500  # paused time does not count
+    assert not clock.running and clock.elapsed() == pytest.approx(120)
+    clock.start()
+    fake.t += 30
+    assert clock.running and clock.elapsed() == pytest.approx(150)
+
+
+def test_reset_returns_to_first_block(timer):
+    fake = FakeClock()
+    clock = timer.InterviewClock(clock=fake)
+    clock.start()
+    fake.t += 900
+    clock.reset()
+    fake.t += 60
+    assert not clock.running
+    assert clock.status() == (0, "Read", 720, 38 * 60, 0)
+
+
+def test_overtime_is_negative_time_left_in_last_block(timer):
+    fake = FakeClock()
+    clock = timer.InterviewClock([("A", 1), ("B", 2)], clock=fake)
+    clock.start()
+    fake.t += 3 * 60 + 65
+    status = clock.status()
+    assert (status.index, status.name) == (1, "B")
+    assert status.block_left == pytest.approx(-65) and status.total_left == pytest.approx(-65)
+    assert timer.fmt(status.total_left) == "1:05"
+
+
+def test_plan_text_lists_blocks_with_minutes(timer):
+    text = timer.plan_text()
+    assert "(38 min)" in text
+    for name, span in [("Read", "0-12"), ("Explain out loud", "12-17"),
+                       ("Implement", "17-33"), ("Check", "33-38")]:
+        line = next(line for line in text.splitlines() if name in line)
+        assert span in line
+
+
+# ---------------------------------------------------------------- timer: widget
+def test_widget_shows_block_time_left_and_overtime(timer):
+    fake = FakeClock()
+    w = timer.TimerWidget(clock=fake)
+    assert "Block 1/4: Read" in w.label.value and "total left 38:00" in w.label.value
+    w.clock.start()
+    fake.t += 33 * 60 + 5
+    w.render()
+    assert "Block 4/4: Check" in w.label.value and "block left 4:55" in w.label.value
+    fake.t += 5 * 60 + 60  # 38:00 + 1:05 in all
+    w.render()
+    assert "overtime +1:05" in w.label.value and "color:#c00" in w.label.value
+    assert w.bar.bar_style == "danger" and w.bar.value == w.clock.total
+
+
+def test_only_start_creates_a_thread_and_only_one(timer):
+    w = timer.TimerWidget(clock=FakeClock())
+    assert timer_threads(timer) == []
+    w.start_button.click()
+    first = timer_threads(timer)
+    w.start_button.click()
+    assert len(first) == 1 and timer_threads(timer) == first
+    w.pause_button.click()
+    assert timer_threads(timer) == [] and not w.clock.running
+    w.start_button.click()
+    w.reset_button.click()
+    assert timer_threads(timer) == [] and w.clock.elapsed() == 0
+
+
+def test_rerun_cell_pauses_the_older_timer(timer):
+    old = timer.TimerWidget(clock=FakeClock())
+    old.start_button.click()
+    rerun = load("timer")  # the cell is executed again: new class, new widget
+    new = rerun.TimerWidget(clock=FakeClock())
+    new.start_button.click()
+    threads = timer_threads(timer)
+    assert len(threads) == 1 and threads[0].drill_pause == new.pause
+    assert not old.clock.running and new.clock.running
+
+
+def test_thread_ticks_the_display(timer):
+    fake = FakeClock()
+    w = timer.TimerWidget(clock=fake, tick=0.01)
+    w.start_button.click()
+    fake.t += 65
+    deadline = time.monotonic() + 5  # generous: only guards against a hang
+    while "block left 10:55" not in w.label.value and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert "block left 10:55" in w.label.value
+
+
+def test_show_timer_prints_plan_and_starts_nothing(timer, monkeypatch, capsys):
+    shown = []
+    monkeypatch.setattr(timer, "display", shown.append)
+    timer.show_timer()
+    assert "Implement" in capsys.readouterr().out
+    assert len(shown) == 1 and timer_threads(timer) == []
+
+
+def test_timer_text_only_without_ipywidgets(monkeypatch, capsys):
+    module = load_without_widgets("timer", monkeypatch)
+    module.show_timer([("Read", 2), ("Code", 3)])
+    out = capsys.readouterr().out
+    assert "Read" in out and "2-5" in out and "Start" not in out
+    assert timer_threads(module) == []
+
+
+# ---------------------------------------------------------------- explorer
+def test_sixty_versus_hundred():
+    explorer = load("explorer")
+    inference, raw, inverted = explorer.expected_inputs(0.4, 100)
+    assert (inference, inverted) == (100, 100) and raw == pytest.approx(60)
+    assert "60 vs 100" in explorer.numbers_text(0.4, 100)
+
+
+@pytest.mark.parametrize("p, n", [(0.4, 100), (0.1, 10), (0.9, 1000), (0.5, 37)])
+def test_sampled_means_match_expectations(p, n):
+    """Kept count ~ Binomial(n, q), q = 1-p: the mean of S draws has sd sqrt(n p q / S).
+
+    A 5-sd bound fails by chance with probability < 6e-7 per check (normal
+    approximation); with the fixed seed the outcome is also reproducible.
+    """
+    explorer = load("explorer")
+    samples, q = 4000, 1 - p
+    raw, inverted = explorer.sample_sums(p, n, samples=samples, seed=0)
+    assert raw.shape == inverted.shape == (samples,)
+    sd_mean = math.sqrt(n * p * q / samples)
+    assert abs(raw.mean() - n * q) <= 5 * sd_mean
+    assert abs(inverted.mean() - n) <= 5 * sd_mean / q
+    assert abs(raw.mean() - n) > 5 * sd_mean  # without scaling training is visibly off
+
+
+def test_sampling_is_deterministic_per_seed_and_exact_without_dropout():
+    explorer = load("explorer")
+    a, b = explorer.sample_sums(0.4, 100, seed=3), explorer.sample_sums(0.4, 100, seed=3)
+    assert (a[0] == b[0]).all() and (a[1] == b[1]).all()
+    assert not (a[0] == explorer.sample_sums(0.4, 100, seed=4)[0]).all()
+    raw, inverted = explorer.sample_sums(0.0, 50, samples=10)
+    assert (raw == 50).all() and (inverted == 50).all()
+
+
+def test_plot_marks_inference_value():
+    explorer = load("explorer")
+    fig = explorer.plot_sums(0.4, 100, samples=500)
+    (ax,) = fig.axes
+    assert list(ax.lines[0].get_xdata()) == [100, 100]
+    assert "60 vs 100" in ax.get_title()
+    assert explorer.figure_png(fig).startswith(b"\x89PNG")
+
+
+def test_explorer_widget_updates_on_slider():
+    explorer = load("explorer")
+    w = explorer.ExplorerWidget()
+    before = bytes(w.image.value)  # 8.x stores a memoryview, 7.x bytes
+    assert "60 vs 100" in w.numbers.value and before.startswith(b"\x89PNG")
+    w.p.value = 0.5
+    assert "50 vs 100" in w.numbers.value and bytes(w.image.value) != before
+
+
+def test_explorer_without_ipywidgets_draws_once(monkeypatch, capsys):
+    module = load_without_widgets("explorer", monkeypatch)
+    shown = []
+    monkeypatch.setattr(module, "display", shown.append)
+    module.show_explorer()
+    assert "60 vs 100" in capsys.readouterr().out
+    assert len(shown) == 1 and shown[0].data.startswith(b"\x89PNG")
+
+
+# ---------------------------------------------------------------- rubric
+RUBRIC = [("Zeroes units with probability p", 2), ("Scales kept units by 1/(1-p)", 3),
+          ("Turns dropout off at eval", 5)]
+FLAGS = ["Says dropout stays on at eval", "Scales by p <instead>"]
+
+
+def test_rubric_score_and_flags_do_not_subtract():
+    rubric = load("rubric")
+    checked = ["Zeroes units with probability p", "Turns dropout off at eval"]
+    assert rubric.rubric_score(RUBRIC, checked, []) == (7, 10, [])
+    assert rubric.rubric_score(RUBRIC, checked + checked[:1], FLAGS[::-1] + FLAGS) == (
+        7, 10, FLAGS[::-1])
+    assert rubric.rubric_score(RUBRIC, [], []) == (0, 10, [])
+    with pytest.raises(ValueError):
+        rubric.rubric_score(RUBRIC, ["zeroes units"], [])
+
+
+def test_rubric_widget_live_total_and_warnings():
+    rubric = load("rubric")
+    w = rubric.RubricWidget(RUBRIC, FLAGS)
+    assert "Score: 0 / 10" in w.summary.value
+    w.criteria[0].value = w.criteria[2].value = True
+    assert "Score: 7 / 10" in w.summary.value and "red flag" not in w.summary.value
+    w.flags[1].value = True
+    assert "Score: 7 / 10" in w.summary.value
+    assert "red flag: Scales by p &lt;instead&gt;" in w.summary.value
+
+
+def test_rubric_text_without_ipywidgets(monkeypatch, capsys):
+    module = load_without_widgets("rubric", monkeypatch)
+    module.show_rubric(RUBRIC, FLAGS)
+    out = capsys.readouterr().out
+    assert "Rubric (10 points)" in out and "[ ] Scales kept units by 1/(1-p) (3 pt)" in out
+    assert "[ ] Says dropout stays on at eval" in out
