@@ -31,9 +31,17 @@ def cmd_release(args):
     return 1 if stale else 0
 
 
+def check_assignment(name):
+    """Fail fast on a mistyped --assignment instead of an error row for every student."""
+    from grader import drills
+    if name is not None and name not in drills.ids():
+        raise UserError(f"unknown assignment {name!r}; known: {', '.join(drills.ids())}")
+
+
 def cmd_check(args):
     from grader import collect, report
     from grader.pipeline import Grader
+    check_assignment(args.assignment)
     subs, problems = collect.collect([args.notebook])
     if problems or not subs:
         raise UserError(problems[0].reason if problems else f"{args.notebook}: nothing to check")
@@ -57,6 +65,10 @@ def load_config(path):
 
 def cmd_grade(args):
     from grader import batch
+    check_assignment(args.assignment)
+    missing = [p for p in args.paths if not os.path.exists(p)]
+    if missing:  # a typo on the command line, not a student's problem: no gradebook row
+        raise UserError(f"no such file or folder: {missing[0]}")
     config = load_config(args.config)
     limits = config.setdefault("limits", {})
     if args.timeout:

@@ -289,9 +289,24 @@ def _ids(keys):
     return {key: ids[canon[key]] for key in keys}
 
 
+def _folder_names(items, whos):
+    """Folder-per-student layouts (alice/drill.ipynb, bob/drill.ipynb): when files without an
+    LMS name share a stem and each sits alone in its own folder at the same depth, each is
+    named after its folder. Otherwise the copies are one student's several submissions."""
+    parents = defaultdict(list)
+    for item, (raw, uid, _, _) in zip(items, whos):
+        if uid is None:
+            parents[raw].append(tuple(item.chain[:-1]))
+    split = {raw for raw, ps in parents.items()
+             if len(ps) > 1 and len(set(ps)) == len(ps) and len({len(p) for p in ps}) == 1
+             and len(ps[0]) > 1}
+    return [(item.chain[-2], uid, late, att) if uid is None and raw in split
+            else (raw, uid, late, att) for item, (raw, uid, late, att) in zip(items, whos)]
+
+
 def _by_student(items):
     """One submission (the latest gradable file) or one problem per student."""
-    whos = [_who(item.chain) for item in items]
+    whos = _folder_names(items, [_who(item.chain) for item in items])
     ids = _ids({(raw, uid) for raw, uid, _, _ in whos})
     groups = defaultdict(list)
     for item, (raw, uid, late, att) in zip(items, whos):

@@ -182,7 +182,7 @@ def scoreboard_text(result: Result) -> str:
         lines.append(f"ERROR: {result.reason}")
     width = max((len(c.title) for c in shown), default=0)
     for c in shown:
-        mark = "pass" if c.status == "pass" else "FAIL"
+        mark = {"pass": "pass", "todo": "todo"}.get(c.status, "FAIL")
         lines.append(f"  {mark}  {c.title:<{width}}  {_num(c.score)}/{_num(c.max_score)}")
         if c.status != "pass" and c.message:
             lines += [f"        {ln}" for ln in c.message.splitlines()]

@@ -292,3 +292,14 @@ def test_module_does_not_import_torch():
     code = "import sys, grader.collect; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_folder_per_student_layout_names_each_student_by_folder(tmp_path):
+    root = tmp_path / "subs"
+    for who in ("alice", "bob"):
+        (root / who).mkdir(parents=True)
+        (root / who / "dropout.ipynb").write_text('{"cells": []}')
+    subs, problems = collect([str(root)])
+    assert not problems
+    assert sorted(s.student for s in subs) == ["alice", "bob"]
+    assert all(not s.superseded for s in subs)

@@ -23,8 +23,8 @@ def _case_check(name, spec, visible, points=1.0):
 def _demo_judge(_seed, numbers):
     passed = training.demo_passes(numbers)
     return passed, (f"train/test gap {numbers['gap_p0']:.3f} at p = 0 and "
-                    f"{numbers['gap_p05']:.3f} at p = 0.5 (must be under "
-                    f"{training.GAP_RATIO:g} times the first)")
+                    f"{numbers['gap_p05']:.3f} at p = 0.5 (must be at least "
+                    f"{training.GAP_MARGIN:g} below the first)")
 
 
 def _scratch_judge(source, calls):
@@ -45,8 +45,8 @@ DRILL = Drill(
         + [_case_check(n, s, visible=False) for n, s in hidden.HIDDEN.items()]
         + [Check(name="demo", title="the demo's train/test gap shrinks with dropout",
                  points=2.0, visible=True,
-                 hint="with p = 0.5 the gap between test and train loss must be smaller than "
-                      "with p = 0",
+                 hint="with p = 0.5 the gap between test and train loss must be clearly "
+                      "smaller than with p = 0",
                  prepare=lambda: DEMO_SEED, execute=training.demo_numbers, judge=_demo_judge),
            Check(name="from_scratch", title="written from scratch (no torch dropout)",
                  points=0.0, visible=True,

@@ -1,10 +1,13 @@
 """Drill 01 training demo: does YOUR Dropout stop an oversized MLP from overfitting?
 
-The task is regression: 40 noisy training points, a large clean test set, and a net
-20 -> 256 -> ReLU -> Dropout(p) -> 1 that is far too big for 40 points.
+The task is regression: 60 noisy training points of a 2-d wave, a large clean test
+set, and a net 2 -> 128 -> ReLU -> Dropout(p) -> 1 that can memorise the noise at p=0.
+Losses are measured in eval mode (your module's eval mode: dropout off). Training
+targets carry noise of variance NOISE**2 that no net can predict, test targets are
+clean: a net that memorised the noise has test > train, one that ignored it test < train.
 
 To stay fast, `train_batched` trains M independent nets in one go: the weights of all
-nets are stacked along a first axis (M, ...), matmuls are batched (torch.baddbmm), and
+nets are stacked along a first axis (M, ...), the layers are batched (torch.baddbmm), and
 the loss is the SUM of the nets' own MSEs, so every net gets exactly its own gradient.
 Adam works element by element, so stacking changes nothing. `train_one` trains a single
 net the ordinary way and gives the same numbers (see its docstring for the masks).
@@ -16,12 +19,12 @@ import math
 
 import torch
 
-IN_DIM, HIDDEN, N_TRAIN, N_TEST, NOISE, FREQ = 2, 128, 60, 1000, 0.5, 1.5
-STEPS, LR = 300, 1e-2
+IN_DIM, HIDDEN, N_TRAIN, N_TEST, NOISE, FREQ = 2, 128, 60, 1000, 0.6, 1.5
+STEPS, LR = 300, 2e-2
 SWEEP_PS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 SWEEP_SEEDS = (0, 1, 2, 3, 4)
 DEMO_PS = (0.0, 0.5)
-GAP_RATIO = 0.5  # demo verdict: the p=0.5 gap must be under half the p=0 gap
+GAP_MARGIN = 0.02  # demo verdict: the p=0.5 gap must be this much below the p=0 gap
 
 
 def make_data(seed, in_dim=IN_DIM, n_train=N_TRAIN, n_test=N_TEST, noise=NOISE, freq=FREQ):
@@ -30,8 +33,8 @@ def make_data(seed, in_dim=IN_DIM, n_train=N_TRAIN, n_test=N_TEST, noise=NOISE, 
     w = torch.randn(in_dim, 1, generator=gen)
     w = w / w.norm()  # unit direction: every seed's teacher has the same frequency
     x_train = torch.randn(n_train, in_dim, generator=gen)
-    x_test = torch.randn(n_test, in_dim, generator=gen)
     y_train = torch.sin(freq * x_train @ w) + noise * torch.randn(n_train, 1, generator=gen)
+    x_test = torch.randn(n_test, in_dim, generator=gen)
     return x_train, y_train, x_test, torch.sin(freq * x_test @ w)
 
 
@@ -43,23 +46,28 @@ def init_params(seed, in_dim=IN_DIM, hidden=HIDDEN):
 
 
 def mask_seed(seed, step):
-    """The global RNG is seeded with this right before a net's dropout call at a step,
+    """The global (CPU) RNG is seeded with this right before a net's dropout call at a step,
     so the batched and the one-net paths draw the same masks. Nets with different seeds
     get different masks; nets that share a seed (same init, other p) share random numbers,
     which makes comparisons across p less noisy."""
     return seed * 100_003 + step
 
 
-def apply_dropout(drop, h, train, seed=0, step=0):
+def apply_dropout(drop, h, seed, step):
     """Run one Dropout module on one net's hidden activations; reject broken outputs."""
-    drop.train(train)
-    if train:
+    if drop.training:
         torch.default_generator.manual_seed(mask_seed(seed, step))
     out = drop(h)
-    if not isinstance(out, torch.Tensor) or out.shape != h.shape:
-        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-        raise ValueError(f"Dropout returned {got}; expected a tensor of shape {tuple(h.shape)}")
+    if not isinstance(out, torch.Tensor) or out.shape != h.shape or out.dtype != h.dtype:
+        got = f"{out.dtype} {tuple(out.shape)}" if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(f"Dropout returned {got}; expected a {h.dtype} tensor of shape {tuple(h.shape)}")
     return out
+
+
+def set_mode(drops, train):
+    """Switch the Dropout modules between training and eval mode."""
+    for drop in drops:
+        drop.train(train)
 
 
 def mse(pred, y):
@@ -67,7 +75,15 @@ def mse(pred, y):
     return ((pred - y) ** 2).mean(dim=(-2, -1))
 
 
-def train_batched(Dropout, ps, seeds, data_seeds=None, steps=STEPS, lr=LR, record_every=0):
+def make_optimizer(params, lr, steps):
+    """Adam with the learning rate decayed linearly to 0, so the last weights settle
+    instead of jittering with the dropout noise."""
+    opt = torch.optim.Adam(params, lr=lr)
+    return opt, torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1 - step / steps)
+
+
+def train_batched(Dropout, ps, seeds, data_seeds=None, steps=STEPS, lr=LR, record_every=0,
+                  dtype=torch.float32):
     """Train len(ps) independent nets at once; net m uses p=ps[m], init seed seeds[m] and
     data seed data_seeds[m] (default: seeds). Losses are measured in eval mode.
 
@@ -75,30 +91,35 @@ def train_batched(Dropout, ps, seeds, data_seeds=None, steps=STEPS, lr=LR, recor
     and, if record_every > 0, 'step' (K,) with 'train_curve', 'test_curve' (K, M).
     """
     data_seeds = seeds if data_seeds is None else data_seeds
-    x_tr, y_tr, x_te, y_te = (torch.stack(t) for t in zip(*(make_data(s) for s in data_seeds)))
-    params = [torch.stack(t).requires_grad_() for t in zip(*(init_params(s) for s in seeds))]
+    x_tr, y_tr, x_te, y_te = (torch.stack(t).to(dtype) for t in zip(*map(make_data, data_seeds)))
+    params = [torch.stack(t).to(dtype).requires_grad_() for t in zip(*map(init_params, seeds))]
     drops = [Dropout(p) for p in ps]
-    opt = torch.optim.Adam(params, lr=lr)
+    opt, sched = make_optimizer(params, lr, steps)
 
-    def forward(x, train, step=0):
+    def forward(x, step=0):
         w1, b1, w2, b2 = params
         h = torch.relu(torch.baddbmm(b1, x, w1))
         slices = h.unbind(0)  # one (n, hidden) view per net; unbind keeps backward O(M)
-        h = torch.stack([apply_dropout(d, hm, train, s, step) for d, hm, s in zip(drops, slices, seeds)])
-        return torch.baddbmm(b2, h, w2)
+        h = torch.stack([apply_dropout(d, hm, s, step) for d, hm, s in zip(drops, slices, seeds)])
+        return (h * w2.transpose(1, 2)).sum(-1, keepdim=True) + b2  # per-net dot with w2
 
     def evaluate():
+        set_mode(drops, False)
         with torch.no_grad():
-            return mse(forward(x_tr, False), y_tr), mse(forward(x_te, False), y_te)
+            losses = mse(forward(x_tr), y_tr), mse(forward(x_te), y_te)
+        set_mode(drops, True)
+        return losses
 
     curves = []
+    set_mode(drops, True)
     with torch.random.fork_rng(devices=[]):  # leave the caller's RNG state untouched
         for step in range(steps):
             if record_every and step % record_every == 0:
                 curves.append((step, *evaluate()))
             opt.zero_grad()
-            mse(forward(x_tr, True, step), y_tr).sum().backward()
+            mse(forward(x_tr, step), y_tr).sum().backward()
             opt.step()
+            sched.step()
         train, test = evaluate()
     out = dict(train=train, test=test, gap=test - train)
     if curves:
@@ -108,31 +129,35 @@ def train_batched(Dropout, ps, seeds, data_seeds=None, steps=STEPS, lr=LR, recor
     return out
 
 
-def train_one(Dropout, p, seed, data_seed=None, steps=STEPS, lr=LR):
+def train_one(Dropout, p, seed, data_seed=None, steps=STEPS, lr=LR, dtype=torch.float32):
     """One net, trained the ordinary way; the reference for one slice of `train_batched`.
 
     Same data, same init, same Adam, and the same masks: before each dropout call the
     global RNG is seeded with mask_seed(seed, step), as the batched path does per net.
+    Measured agreement: ~5e-16 relative in float64. In float32 the two paths round
+    differently, and the p=0 net (memorising noise) can amplify that to ~1e-3.
     Returns {'train': float, 'test': float} (eval-mode MSE).
     """
-    x_tr, y_tr, x_te, y_te = make_data(seed if data_seed is None else data_seed)
-    params = [t.requires_grad_() for t in init_params(seed)]
+    x_tr, y_tr, x_te, y_te = (t.to(dtype) for t in make_data(seed if data_seed is None else data_seed))
+    params = [t.to(dtype).requires_grad_() for t in init_params(seed)]
     drop = Dropout(p)
-    opt = torch.optim.Adam(params, lr=lr)
+    opt, sched = make_optimizer(params, lr, steps)
 
-    def forward(x, train, step=0):
+    def forward(x, step=0):
         w1, b1, w2, b2 = params
-        h = apply_dropout(drop, torch.relu(x @ w1 + b1), train, seed, step)
+        h = apply_dropout(drop, torch.relu(x @ w1 + b1), seed, step)
         return h @ w2 + b2
 
+    drop.train()
     with torch.random.fork_rng(devices=[]):
         for step in range(steps):
             opt.zero_grad()
-            mse(forward(x_tr, True, step), y_tr).backward()
+            mse(forward(x_tr, step), y_tr).backward()
             opt.step()
-        with torch.no_grad():
-            return dict(train=mse(forward(x_tr, False), y_tr).item(),
-                        test=mse(forward(x_te, False), y_te).item())
+            sched.step()
+    drop.eval()
+    with torch.no_grad():
+        return dict(train=mse(forward(x_tr), y_tr).item(), test=mse(forward(x_te), y_te).item())
 
 
 def run_demo(Dropout, seed=0, record_every=10):
@@ -141,10 +166,13 @@ def run_demo(Dropout, seed=0, record_every=10):
 
 
 def run_sweep(Dropout, ps=SWEEP_PS, seeds=SWEEP_SEEDS):
-    """Every p with every seed in one batched run. Returns ps, seeds and 'test' (len(ps), len(seeds))."""
+    """Every p with every seed in one batched run.
+    Returns ps, seeds, and final 'train', 'test' losses of shape (len(ps), len(seeds))."""
     grid = [(p, s) for p in ps for s in seeds]
     res = train_batched(Dropout, [p for p, _ in grid], [s for _, s in grid])
-    return dict(ps=tuple(ps), seeds=tuple(seeds), test=res["test"].reshape(len(ps), len(seeds)))
+    shape = (len(ps), len(seeds))
+    return dict(ps=tuple(ps), seeds=tuple(seeds), train=res["train"].reshape(shape),
+                test=res["test"].reshape(shape))
 
 
 def demo_numbers_batch(Dropout, data_seeds):
@@ -163,7 +191,7 @@ def demo_numbers(Dropout, data_seed):
 
 
 def demo_passes(numbers):
-    """Dropout works if the p=0.5 gap is under GAP_RATIO times the p=0 gap (NaN fails)."""
+    """Dropout works if the p=0.5 gap is at least GAP_MARGIN below the p=0 gap (NaN fails)."""
     if not all(math.isfinite(v) for v in numbers.values()):
         return False
-    return numbers["gap_p0"] > 0 and numbers["gap_p05"] < GAP_RATIO * numbers["gap_p0"]
+    return numbers["gap_p05"] < numbers["gap_p0"] - GAP_MARGIN

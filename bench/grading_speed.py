@@ -1,0 +1,148 @@
+"""How fast `python -m grader grade` is: one submission from a cold start, and 100 in a batch.
+
+Usage: .venv/bin/python bench/grading_speed.py [--runs 5] [--batch 100] [--jobs 2]
+
+Machines (and shared CI runners) drift in speed by up to 2x, so the same run also times a
+fixed pure-Python workload and prints every number as a ratio to it as well. Targets: one
+submission <= 4 s (median), 100 with --jobs 2 <= 240 s. Then a profile of one submission:
+the parent's import, its payload preparation and preload, and the child's work (cells, each
+check, the demo), each timed in one fresh process after a preload, like a forked child.
+"""
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTION = ROOT / "solutions" / "01_dropout_mock_interview.ipynb"
+CORRECT = ROOT / "tests" / "implementations" / "correct"
+TARGETS = {"one submission, cold start (median)": 4.0, "batch, total": 240.0}
+REFERENCE_LOOPS = 40_000_000  # about 1 s of plain Python on a 2020s laptop core
+
+
+def reference_workload():
+    """A fixed amount of pure-Python work; its time is the unit the other numbers divide by."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(REFERENCE_LOOPS):
+        total += i % 7
+    assert total > 0
+    return time.perf_counter() - start
+
+
+def grade(paths, out, jobs=1):
+    """Wall seconds of one `python -m grader grade` subprocess (it must succeed)."""
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "grader", "grade", *map(str, paths), "--out",
+                           str(out), "--jobs", str(jobs), "--quiet"], cwd=ROOT,
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0 or "0 with errors" not in proc.stdout:
+        sys.exit(f"grading failed:\n{proc.stdout}{proc.stderr}")
+    return seconds
+
+
+def batch_folder(folder, n):
+    """n distinct notebooks, cycling through the correct implementations' styles."""
+    sys.path.insert(0, str(ROOT))
+    from grader import notebook
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("make_samples",
+                                                  ROOT / "submissions" / "make_samples.py")
+    samples = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(samples)
+    student = notebook.read(ROOT / "notebooks" / "01_dropout_mock_interview.ipynb")
+    styles = sorted(CORRECT.glob("*.py"))
+    folder.mkdir()
+    for i in range(n):
+        nb = samples.with_answer(student, styles[i % len(styles)].read_text())
+        (folder / f"student{i:03d}.ipynb").write_text(notebook.dumps(nb))
+    return folder
+
+
+def stages():
+    """Seconds per stage of one submission, timed in this (fresh) process; printed as JSON."""
+    out = {}
+    start = time.perf_counter()
+    sys.path.insert(0, str(ROOT))
+    from grader import collect, drills, pipeline
+    out["parent: import grader (torch)"] = time.perf_counter() - start
+    import torch
+
+    def timed(label, fn):
+        t = time.perf_counter()
+        value = fn()
+        out[label] = time.perf_counter() - t
+        return value
+    grader = pipeline.Grader()
+    drill = timed("parent: load drill", lambda: drills.load("dropout01"))
+    payloads = timed("parent: prepare payloads", lambda: grader.payloads(drill))
+    timed("parent: preload (once per batch)", pipeline.preload)
+    [sub], _ = collect.collect([str(SOLUTION)])
+    cells = pipeline.cells_of(sub)
+    ns = {"__name__": "__main__"}
+    torch.manual_seed(0)
+    cell_total = 0.0
+    for label, src in cells:
+        t = time.perf_counter()
+        exec(compile(src, label, "exec"), ns)
+        spent = time.perf_counter() - t
+        cell_total += spent
+        if spent >= 0.01:
+            out[f"child: {label} ({src.splitlines()[0][:40]})"] = spent
+    out["child: all cells"] = cell_total
+    for check, _ in grader.checks(drill):
+        if not check.uses_source:
+            name = "demo" if check.name == "demo" else f"check {check.name}"
+            timed(f"child: {name}", lambda: check.execute(ns[drill.target], payloads[check.name]))
+    return out
+
+
+def row(label, seconds, unit):
+    target = TARGETS.get(label)
+    mark = "" if target is None else ("  ok" if seconds <= target else f"  MISSED (<= {target:g})")
+    print(f"{label:<44}{seconds:>9.2f}{seconds / unit:>9.2f}{mark}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="cold starts to take the median of")
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--stages", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.stages:
+        print(json.dumps(stages()))
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="grading-speed-"))
+    try:
+        unit = reference_workload()
+        one = tmp / "one.ipynb"
+        shutil.copy(SOLUTION, one)
+        cold = statistics.median(grade([one], tmp / f"one-{k}") for k in range(args.runs))
+        folder = batch_folder(tmp / "batch", args.batch)
+        total = grade([folder], tmp / "batch-out", jobs=args.jobs)
+        unit = min(unit, reference_workload())  # the faster of two: less noise from neighbours
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{'quantity':<44}{'seconds':>9}{'x ref':>9}")
+    row("reference workload (pure Python)", unit, unit)
+    row("one submission, cold start (median)", cold, unit)
+    row("batch, total", total, unit)
+    row("batch, per submission", total / args.batch, unit)
+    print(f"(batch: {args.batch} notebooks, --jobs {args.jobs}; cold start: median of "
+          f"{args.runs} runs of `python -m grader grade one.ipynb`)")
+    proc = subprocess.run([sys.executable, __file__, "--stages"], capture_output=True, text=True,
+                          check=True)
+    print("\nwhere one submission's time goes (one fresh process):")
+    for label, seconds in json.loads(proc.stdout.splitlines()[-1]).items():  # cells print
+        print(f"  {label:<62}{seconds:>7.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""Shared by the end-to-end grading tests: run `python -m grader`, build submissions, read outputs."""
+import csv
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+IMPLEMENTATIONS = REPO / "tests" / "implementations"
+SOLUTION = REPO / "solutions" / "01_dropout_mock_interview.ipynb"
+STUDENT = REPO / "notebooks" / "01_dropout_mock_interview.ipynb"
+
+# submissions/make_samples.py is a script, loaded by path
+_spec = importlib.util.spec_from_file_location("make_samples",
+                                               REPO / "submissions" / "make_samples.py")
+make_samples = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(make_samples)
+
+
+def run_grader(*args, timeout=300, **kwargs):
+    """`python -m grader ARGS` from the repository root; a CompletedProcess with text."""
+    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
+def notebook_with(code):
+    """The student notebook's text with `code` as its answer cell."""
+    from grader import notebook
+    nb = make_samples.with_answer(notebook.read(STUDENT), code)
+    return notebook.dumps(nb)
+
+
+def implementations(kind):
+    """Sorted paths of tests/implementations/<kind>/*.py."""
+    return sorted((IMPLEMENTATIONS / kind).glob("*.py"))
+
+
+def bug_targets(path):
+    """The check names from a buggy implementation's `# bug: a, b` first line."""
+    first = path.read_text().splitlines()[0]
+    assert first.startswith("# bug:"), path
+    return [n.strip() for n in first[len("# bug:"):].split(",")]
+
+
+def gradebook(out):
+    """{student: row} from out/gradebook.csv."""
+    with open(Path(out) / "gradebook.csv", newline="", encoding="utf-8") as f:
+        return {r["student"]: r for r in csv.DictReader(f)}
+
+
+def results(out, student):
+    with open(Path(out) / student / "results.json", encoding="utf-8") as f:
+        return json.load(f)
+
+
+def without_timing(value):
+    """A gradebook row or results.json with every seconds/execution_time field removed."""
+    if isinstance(value, dict):
+        return {k: without_timing(v) for k, v in value.items()
+                if k not in ("seconds", "execution_time")}
+    if isinstance(value, list):
+        return [without_timing(v) for v in value]
+    return value
+
+
+def fill(folder, files):
+    """Write {relative path: text or bytes} under folder; returns folder."""
+    for rel, content in files.items():
+        path = Path(folder) / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        (path.write_bytes if isinstance(content, bytes) else path.write_text)(content)
+    return Path(folder)

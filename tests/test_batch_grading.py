@@ -1,0 +1,140 @@
+"""Batches through the real grader (`python -m grader grade`: sandbox, checks, judge).
+
+- Correct implementations: 200 gradings, every one full marks. Each grading runs 14
+  statistical tests (6-sigma binomial bounds, each failing a correct module with probability
+  about 2e-9: see checks.py and hidden.py) plus the demo (its seed passes for the reference;
+  its numbers depend only on the seed, fixed here). So a false failure anywhere in the batch
+  has probability below 200 * 14 * 1e-7 (no_drift alone has 50 tests) ~ 3e-4 at worst.
+- Buggy implementations: each loses the points of the checks its `# bug:` line names.
+- Resume: a batch killed at random points (SIGKILL, SIGINT) ends like an uninterrupted one.
+"""
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from grading_helpers import (REPO, bug_targets, fill, gradebook, implementations, results,
+                             run_grader, without_timing)
+
+from grader import drills
+
+CORRECT = implementations("correct")
+BUGGY = implementations("buggy")
+
+
+def test_200_correct_gradings_get_full_marks(tmp_path):
+    files = {f"s{i:03d}_{p.stem}.py": p.read_text()
+             for i, p in zip(range(200), CORRECT * (200 // len(CORRECT) + 1))}
+    fill(tmp_path / "in", files)
+    proc = run_grader("grade", tmp_path / "in", "--out", tmp_path / "out", "--jobs", "2",
+                      "--quiet", timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    rows = gradebook(tmp_path / "out")
+    assert len(rows) == 200
+    wrong = {s: r for s, r in rows.items()
+             if r["status"] != "graded" or r["score"] != r["max_score"] or r["reason"]}
+    assert not wrong, list(wrong.items())[:3]
+    assert {r["max_score"] for r in rows.values()} != {"0"}
+
+
+def test_every_buggy_implementation_loses_points(tmp_path):
+    fill(tmp_path / "in", {p.name: p.read_text() for p in BUGGY})
+    proc = run_grader("grade", tmp_path / "in", "--out", tmp_path / "out", "--jobs", "2",
+                      "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    drill = drills.load("dropout01")
+    rows = gradebook(tmp_path / "out")
+    assert sorted(rows) == sorted(p.stem for p in BUGGY)
+    for path in BUGGY:
+        row, d = rows[path.stem], results(tmp_path / "out", path.stem)
+        status = {t["extra_data"]["name"]: t["status"] for t in d["tests"] if "name" in
+                  t.get("extra_data", {})}
+        for name in bug_targets(path):
+            check = "from_scratch" if name == "scratch" else name
+            assert status[check] == "failed", (path.name, check)
+        if drill.check("from_scratch").points == 0 and bug_targets(path) == ["scratch"]:
+            continue  # torch's own dropout is correct; the rule is reported, not scored
+        assert float(row["score"]) < float(row["max_score"]), path.name
+
+
+# ---- resume ------------------------------------------------------------------------------
+N_RESUME = 32
+
+
+def start(inbox, out):
+    """A grading run in its own process group, so that the whole group can be signalled."""
+    return subprocess.Popen([sys.executable, "-m", "grader", "grade", str(inbox), "--out",
+                             str(out), "--jobs", "2", "--quiet"], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def finished(out):
+    return sum(os.path.exists(os.path.join(out, s, "results.json")) for s in
+               (os.listdir(out) if os.path.isdir(out) else ()))
+
+
+def interrupt(inbox, out, after, sig):
+    """Start a run and signal its process group once `after` more results are written."""
+    target = finished(out) + after
+    proc = start(inbox, out)
+    while finished(out) < target and proc.poll() is None:
+        time.sleep(0.02)
+    os.killpg(proc.pid, sig)
+    proc.communicate(timeout=60)
+    return proc.returncode
+
+
+def summary_counts(stdout):
+    words = stdout.split()
+    return int(words[words.index("graded") - 1]), int(words[words.index("reused") - 1])
+
+
+def outputs(out):
+    """Gradebook rows and every results.json, without timings, as JSON text (NaN == NaN)."""
+    rows = gradebook(out)
+    return json.dumps([without_timing(rows), {s: without_timing(results(out, s)) for s in rows}],
+                      sort_keys=True, indent=1)
+
+
+@pytest.fixture(scope="module")
+def inbox(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("resume")
+    # numpy_mask draws from NumPy's unseeded generator: its grade differs from run to run
+    styles = CORRECT + [p for p in BUGGY if "reproducible" not in bug_targets(p)]
+    return fill(tmp / "in", {f"r{i:02d}.py": styles[i % len(styles)].read_text()
+                             for i in range(N_RESUME)})
+
+
+def test_killed_batches_resume_to_the_same_result(inbox, tmp_path):
+    proc = run_grader("grade", inbox, "--out", tmp_path / "ref", "--jobs", "2", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    reference = outputs(tmp_path / "ref")
+    ref_rows = gradebook(tmp_path / "ref")
+    assert len(ref_rows) == N_RESUME
+
+    out = tmp_path / "out"
+    rng = random.Random(20240601)  # fixed: a failure must be reproducible
+    for sig in (signal.SIGKILL, signal.SIGINT, signal.SIGKILL):
+        before = finished(out)
+        code = interrupt(inbox, out, rng.randint(1, 8), sig)
+        assert code in (-sig, 130), code  # SIGINT: the grader's own clean exit
+        assert before < finished(out) < N_RESUME
+    done = finished(out)
+    proc = run_grader("grade", inbox, "--out", out, "--jobs", "2", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert summary_counts(proc.stdout) == (N_RESUME - done, done)  # finished work reused
+    assert outputs(out) == reference
+    with open(out / "gradebook.csv", encoding="utf-8") as f:
+        assert len(f.read().splitlines()) == N_RESUME + 1  # no duplicate rows
+
+    assert ref_rows["r00"]["score"] == ref_rows["r00"]["max_score"]  # a correct one
+    (inbox / "r00.py").write_text((REPO / "tests/implementations/buggy/no_scaling.py").read_text())
+    proc = run_grader("grade", inbox, "--out", out, "--jobs", "2", "--quiet")
+    assert summary_counts(proc.stdout) == (1, N_RESUME - 1)
+    row = gradebook(out)["r00"]
+    assert float(row["score"]) < float(row["max_score"])
