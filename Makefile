@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
 
-.PHONY: lab test release grade gradescope bench clean
+.PHONY: lab test release solutions grade gradescope bench clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -21,6 +21,11 @@ test: $(STAMP)  ## everything CI runs: unit tests, notebooks, release check
 
 release: $(STAMP)  ## regenerate notebooks/ from solutions/
 	$(PY) -m grader release
+
+solutions: $(STAMP)  ## execute solutions/ in place (the outputs nbval compares), then release
+	$(PY) solutions/execute.py
+	$(PY) -m grader release
+	$(PY) submissions/make_samples.py
 
 grade: $(STAMP)  ## grade the sample submissions into graded/
 	$(PY) -m grader grade submissions/samples --out graded --jobs 2

@@ -12,28 +12,37 @@ thread (no OpenMP pool exists to be broken by the fork) and never starts threads
 import builtins
 import io
 import os
+import posix
 import re
 import resource
 import selectors
+import shutil
 import signal
 import struct
 import sys
 import tempfile
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 import torch
 
+from grader import isolation
+
 MAGIC = re.compile(r"^\s*[!%]")
 KEEP_ENV = ("PATH", "LANG", "LC_ALL", "TZ")
+REPORT_FD = 3  # the child's end of the report pipe; every other inherited descriptor is closed
+MAX_REPORT = 256 * 1024 ** 2  # a longer announced report is a corrupted channel
+_REAL_EXIT, _REAL_ABORT = os._exit, os.abort  # taken before any learner code can patch them
 
 
 @dataclass
 class Limits:
     seconds: float = 60.0
-    memory_bytes: int = 2 * 1024 ** 3
+    memory_bytes: int = 2 * 1024 ** 3  # address space on top of what the child inherits
     output_bytes: int = 1024 * 1024  # captured stdout+stderr kept: first and last half
-    file_bytes: int = 256 * 1024 ** 2  # largest file the submission may write
+    file_bytes: int = 256 * 1024 ** 2  # largest file (and, with a tmpfs, all files) it may write
+    processes: int = 256  # processes of the unprivileged user (enforced where we drop root)
 
 
 @dataclass
@@ -44,7 +53,7 @@ class Outcome:
     target_error: str = ""
     tasks: dict = field(default_factory=dict)  # name -> ("ok", result) | ("todo"|"error", msg)
     guard_calls: list = field(default_factory=list)
-    protections: list = field(default_factory=list)  # namespaces the child ran in
+    protections: list = field(default_factory=list)  # confinement the child ran under
     output: str = ""
     seconds: float = 0.0
 
@@ -74,77 +83,92 @@ def plain(value, depth=0):
     return repr(value)[:200]
 
 
-def _one_line(exc):
+def _one_line(exc, limits=None):
     text = f"{type(exc).__name__}: {exc}".strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:300]
+    line = (text[0] if text else type(exc).__name__)[:300]
+    if limits and (isinstance(exc, MemoryError) or re.search(r"alloc\w* .*memory|memory.* alloc",
+                                                             line, re.IGNORECASE)):
+        line += f" (memory limit {limits.memory_bytes / 1024 ** 3:g} GiB)"
+    return line
 
 
 class _Exit(BaseException):
-    """Raised in place of os._exit so a cell that exits cannot end grading early."""
+    """Raised in place of os._exit / os.abort so a cell that exits cannot end grading early."""
 
 
-CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x10000000, 0x20000000, 0x40000000
-
-
-def _unshare():
-    """Enter new PID and network namespaces where Linux lets us (as root, or through a user
-    namespace). The learner's process then cannot see or signal the grader, has no network,
-    and everything it starts dies with it. Returns the protections that are active."""
-    try:
-        import ctypes
-        libc = ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return []
-    flags = CLONE_NEWPID | CLONE_NEWNET
-    for extra in ((0,) if os.geteuid() == 0 else ()) + (CLONE_NEWUSER,):
-        if libc.unshare(flags | extra) == 0:
-            return ["pid-namespace", "no-network"] + (["user-namespace"] if extra else [])
-    return []
-
-
-def _confine(workdir, limits):
-    """Child-side: resource limits, trimmed environment, a private working folder."""
+def _set_limits(limits):
+    """Resource limits; the address-space cap is on top of what the child inherited."""
     vm = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
-    cap = max(limits.memory_bytes, vm + 256 * 1024 ** 2)
-    for res, value in ((resource.RLIMIT_AS, cap), (resource.RLIMIT_FSIZE, limits.file_bytes),
-                       (resource.RLIMIT_CORE, 0)):
+    for res, value in ((resource.RLIMIT_AS, vm + limits.memory_bytes),
+                       (resource.RLIMIT_FSIZE, limits.file_bytes), (resource.RLIMIT_CORE, 0)):
         try:
             resource.setrlimit(res, (value, value))
         except (ValueError, OSError):
             pass
+
+
+def _isolate(workdir, limits):
+    """Confine the rest of the child; returns the protections that are active.
+
+    The process that unshares stays outside the new PID namespace; its forked child is the
+    namespace's first process, and when that one ends the kernel kills every process left
+    in the namespace. The middle process only relays how it ended.
+    """
+    os.setsid()
+    isolation.die_with_parent()
+    _set_limits(limits)
+    active = isolation.unshare_namespaces()
+    if "pid-namespace" in active:
+        pid = os.fork()
+        if pid:
+            _relay(pid)
+        isolation.die_with_parent()
+    try:
+        with open("/proc/self/oom_score_adj", "w") as f:  # the OOM killer takes us, not the grader
+            f.write("1000")
+    except OSError:
+        pass
+    in_userns = "user-namespace" in active
+    owner = 0 if in_userns or os.geteuid() != 0 else isolation.NOBODY
+    exposed = False
+    if "mount-namespace" in active:
+        active = [a for a in active if a != "mount-namespace"]
+        view = isolation.read_only_view(workdir, limits.file_bytes, owner)
+        exposed = bool(view)
+        active += view
+    elif owner and isolation.can_read_python():
+        os.chown(workdir, owner, owner)
     env = {k: os.environ[k] for k in KEEP_ENV if k in os.environ}
     env.update(HOME=workdir, TMPDIR=workdir, MPLBACKEND="Agg", OMP_NUM_THREADS="1")
     os.environ.clear()
     os.environ.update(env)
+    tempfile.tempdir = workdir  # the parent's cached choice (/tmp) is read-only here
+    active += isolation.drop_privileges(in_userns, limits.processes, exposed)
     os.chdir(workdir)
+    return active + ["trimmed-environment"]
 
 
-def _isolate():
-    """Run the rest of the child in fresh namespaces when possible.
-
-    The process that called unshare stays outside the new PID namespace; its forked child
-    is the namespace's first process. The middle process only relays the exit status.
-    """
-    os.setsid()
-    active = _unshare()
-    if "pid-namespace" not in active:
-        return active
-    pid = os.fork()
-    if pid:
-        _, status = os.waitpid(pid, 0)
-        os._exit(os.waitstatus_to_exitcode(status) % 256 if os.WIFEXITED(status) else 128 + 9)
-    return active
+def _relay(pid):
+    """End the way the namespace's first process ended (never returns)."""
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+    _REAL_EXIT(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 70)
 
 
-def _child(cells, target, tasks, guard, limits, write_fd, capture_fd, workdir):
+def _child(cells, target, tasks, guard, limits, report_fd, output_fd, workdir):
+    """Child-side: redirect output, confine, run the cells and checks, write the report."""
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
-    os.dup2(capture_fd, 1)
-    os.dup2(capture_fd, 2)
+    os.dup2(output_fd, 1)
+    os.dup2(output_fd, 2)
+    os.dup2(report_fd, REPORT_FD, inheritable=False)
+    os.closerange(REPORT_FD + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])  # other pipes
     sys.stdout = io.TextIOWrapper(os.fdopen(1, "wb", buffering=0), write_through=True)
     sys.stderr = sys.stdout
-    protections = _isolate()
-    _confine(workdir, limits)
+    protections = _isolate(workdir, limits)
     torch.set_num_threads(1)
     torch.manual_seed(0)
     report = {"cell_errors": [], "target_error": "", "tasks": {}, "guard_calls": [],
@@ -152,7 +176,8 @@ def _child(cells, target, tasks, guard, limits, write_fd, capture_fd, workdir):
 
     def no_exit(*_args):
         raise _Exit()
-    real_exit, os._exit = os._exit, no_exit
+    for module in (os, posix):
+        module._exit = module.abort = no_exit
     ns = {"__name__": "__main__", "__builtins__": builtins}
     with (guard() if guard else _no_guard()) as calls:  # entered first: aliases taken later count
         for label, src in cells:
@@ -161,7 +186,7 @@ def _child(cells, target, tasks, guard, limits, write_fd, capture_fd, workdir):
             except (_Exit, SystemExit):
                 report["cell_errors"].append(f"{label}: the code tried to exit (ignored)")
             except BaseException as e:  # a learner's bug is a line in the report, not our crash
-                report["cell_errors"].append(f"{label}: {_one_line(e)}")
+                report["cell_errors"].append(f"{label}: {_one_line(e, limits)}")
         obj = ns.get(target)
         if obj is None:
             report["target_error"] = f"no `{target}` is defined"
@@ -169,19 +194,19 @@ def _child(cells, target, tasks, guard, limits, write_fd, capture_fd, workdir):
             report["target_error"] = f"`{target}` is not a subclass of torch.nn.Module"
         else:
             for name, execute, payload in tasks:
-                report["tasks"][name] = _run_task(execute, obj, payload)
+                report["tasks"][name] = _run_task(execute, obj, payload, limits)
         report["guard_calls"] = sorted(set(str(c) for c in calls))
     buf = io.BytesIO()
     torch.save(report, buf)
     data = buf.getvalue()
-    os.write(write_fd, struct.pack("<Q", len(data)))
+    os.write(REPORT_FD, struct.pack("<Q", len(data)))
     view = memoryview(data)
     while view:
-        view = view[os.write(write_fd, view):]
-    real_exit(0)
+        view = view[os.write(REPORT_FD, view):]
+    _REAL_EXIT(0)
 
 
-def _run_task(execute, obj, payload):
+def _run_task(execute, obj, payload, limits):
     """("ok", plain result) or ("todo"|"error", one-line message)."""
     try:
         return "ok", plain(execute(obj, payload))
@@ -190,7 +215,7 @@ def _run_task(execute, obj, payload):
     except BaseException as e:
         if isinstance(e, NotImplementedError) or type(e).__name__ == "NotImplementedYet":
             return "todo", "not implemented yet"
-        return "error", f"raised {_one_line(e)}"
+        return "error", f"raised {_one_line(e, limits)}"
 
 
 class _no_guard:
@@ -201,30 +226,70 @@ class _no_guard:
         return False
 
 
+class _Capture:
+    """The child's stdout+stderr, keeping only the first and last `limit // 2` bytes."""
+
+    def __init__(self, limit):
+        self.half, self.head, self.tail, self.size = limit // 2, bytearray(), deque(), 0
+        self.tail_size = 0
+
+    def add(self, chunk):
+        self.size += len(chunk)
+        room = self.half - len(self.head)
+        self.head += chunk[:room]
+        chunk = chunk[room:] if room > 0 else chunk
+        if chunk:
+            self.tail.append(chunk)
+            self.tail_size += len(chunk)
+            while self.tail_size - len(self.tail[0]) >= self.half:
+                self.tail_size -= len(self.tail.popleft())
+
+    def text(self):
+        tail = b"".join(self.tail)[-self.half:] if self.half else b""
+        cut = self.size - len(self.head) - len(tail)
+        middle = f"\n[... {cut} bytes cut ...]\n".encode() if cut else b""
+        return (bytes(self.head) + middle + tail).decode("utf-8", errors="replace")
+
+
+def _oom_kills():
+    """The kernel's count of OOM-killer kills, or None where it is not exposed."""
+    try:
+        with open("/proc/vmstat") as f:
+            return next((int(l.split()[1]) for l in f if l.startswith("oom_kill ")), None)
+    except OSError:
+        return None
+
+
 class Child:
     """One running submission. Poll it from a selector loop; `finish()` returns an Outcome."""
 
     def __init__(self, cells, target, tasks, guard=None, limits=Limits()):
         self.limits = limits
         self.start = time.monotonic()
+        self.oom_before = _oom_kills()
         self.workdir = tempfile.mkdtemp(prefix="grader-run-")
-        self.capture = tempfile.TemporaryFile(prefix="grader-out-")
         read_fd, write_fd = os.pipe()
+        out_read, out_write = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
+        # A Ctrl-C landing inside fork() would be raised in an after-fork hook and swallowed,
+        # so the batch would go on: hold SIGINT until each side has set itself up.
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         self.pid = os.fork()
         if self.pid == 0:  # pragma: no cover - the child never returns
             try:
-                os.close(read_fd)
-                _child(cells, target, tasks, guard, limits, write_fd, self.capture.fileno(),
-                       self.workdir)
+                signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grader handles Ctrl-C
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
+                _child(cells, target, tasks, guard, limits, write_fd, out_write, self.workdir)
             finally:
-                os._exit(70)
+                _REAL_EXIT(70)
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
         os.close(write_fd)
-        self.fd = read_fd
+        os.close(out_write)
+        os.set_blocking(out_read, False)
+        self.fd, self.out_fd = read_fd, out_read
+        self.capture = _Capture(limits.output_bytes)
         self.data = bytearray()
-        self.done = False
-        self.status = None
 
     @property
     def deadline(self):
@@ -234,15 +299,24 @@ class Child:
         """Read what the child sent; True once the whole report is in or the pipe closed.
 
         The report is length-prefixed, so a process the learner left holding the pipe open
-        cannot keep us waiting.
+        cannot keep us waiting, and an absurd length ends the reading.
         """
         chunk = os.read(self.fd, 1 << 20)
         self.data += chunk
         if len(self.data) >= 8:
             (size,) = struct.unpack("<Q", self.data[:8])
-            if len(self.data) >= 8 + size:
+            if len(self.data) >= 8 + size or size > MAX_REPORT:
                 return True
         return not chunk
+
+    def on_output(self):
+        """Keep what the child printed; False once its output pipe is closed."""
+        try:
+            chunk = os.read(self.out_fd, 1 << 20)
+        except BlockingIOError:
+            return True
+        self.capture.add(chunk)
+        return bool(chunk)
 
     def kill(self):
         for target in (lambda: os.killpg(self.pid, signal.SIGKILL),
@@ -259,30 +333,21 @@ class Child:
         status = _wait(self.pid, grace=2.0)
         self.kill()  # the session's leftovers
         reap_orphans(keep)
+        for _ in range(64):  # what is still in the pipe (a leftover cannot keep it flowing)
+            if not self.on_output():
+                break
         os.close(self.fd)
-        out = Outcome(seconds=time.monotonic() - self.start, output=self._output())
-        _remove_tree(self.workdir)
+        os.close(self.out_fd)
+        out = Outcome(seconds=time.monotonic() - self.start, output=self.capture.text())
+        shutil.rmtree(self.workdir, ignore_errors=True)
         if timed_out:
             out.failure = f"time limit: still running after {self.limits.seconds:g} s"
             return out
         try:
             out.__dict__.update(_decode(bytes(self.data)))
         except ValueError as e:
-            out.failure = _death_reason(status, self.limits) or str(e)
+            out.failure = _death_reason(status, self.limits, self.oom_before) or str(e)
         return out
-
-    def _output(self):
-        self.capture.seek(0, os.SEEK_END)
-        size, half = self.capture.tell(), self.limits.output_bytes // 2
-        self.capture.seek(0)
-        if size <= 2 * half:
-            text = self.capture.read()
-        else:
-            head = self.capture.read(half)
-            self.capture.seek(size - half)
-            text = head + f"\n[... {size - 2 * half} bytes cut ...]\n".encode() + self.capture.read()
-        self.capture.close()
-        return text.decode("utf-8", errors="replace")
 
 
 def _wait(pid, grace):
@@ -313,28 +378,21 @@ def _decode(data):
     return report
 
 
-def _death_reason(status, limits):
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        if sig == signal.SIGKILL:
-            return ("killed (out of memory?) before its checks finished; memory limit "
-                    f"{limits.memory_bytes / 1024 ** 3:g} GiB")
-        return f"crashed with signal {signal.Signals(sig).name} before its checks finished"
-    return ""
-
-
-def _remove_tree(path):
-    for root, dirs, files in os.walk(path, topdown=False):
-        for name in files + dirs:
-            full = os.path.join(root, name)
-            try:
-                os.rmdir(full) if os.path.isdir(full) and not os.path.islink(full) else os.unlink(full)
-            except OSError:
-                pass
-    try:
-        os.rmdir(path)
-    except OSError:
-        pass
+def _death_reason(status, limits, oom_before=None):
+    """Why a child that sent no report ended, when its exit status tells."""
+    if not os.WIFSIGNALED(status):
+        return ""
+    sig = os.WTERMSIG(status)
+    gib = f"{limits.memory_bytes / 1024 ** 3:g} GiB"
+    if sig == signal.SIGKILL:
+        after = _oom_kills()
+        if oom_before is not None and after is not None and after > oom_before:
+            return (f"out of memory: killed by the kernel's OOM killer before its checks "
+                    f"finished (memory limit {gib})")
+        return "killed by SIGKILL before its checks finished"
+    if sig == signal.SIGXFSZ:
+        return f"wrote a file larger than {limits.file_bytes / 1024 ** 2:g} MiB"
+    return f"crashed with signal {signal.Signals(sig).name} before its checks finished"
 
 
 def become_subreaper():
@@ -373,27 +431,40 @@ def run(cells, target, tasks, guard=None, limits=Limits()):
 
 
 def run_many(jobs_args, jobs=1, on_done=None):
-    """Run several submissions, at most `jobs` at a time; on_done(index, outcome) as each ends."""
+    """Run several submissions, at most `jobs` at a time; on_done(index, outcome) as each ends.
+
+    We become a subreaper first, so what a submission detaches is re-parented to us and reaped.
+    """
+    become_subreaper()
     outcomes = [None] * len(jobs_args)
     sel = selectors.DefaultSelector()
     pending = list(enumerate(jobs_args))[::-1]
-    running = {}
+    running = {}  # report fd -> (index, child)
     while pending or running:
         while pending and len(running) < jobs:
             i, args = pending.pop()
             child = Child(*args)
             running[child.fd] = (i, child)
-            sel.register(child.fd, selectors.EVENT_READ)
+            sel.register(child.fd, selectors.EVENT_READ, (child, True))
+            sel.register(child.out_fd, selectors.EVENT_READ, (child, False))
         soonest = min(c.deadline for _, c in running.values())
         events = sel.select(timeout=max(0.0, soonest - time.monotonic()))
-        finished = [(fd, False) for fd, _ in
-                    ((key.fd, None) for key, _ in events) if running[fd][1].on_readable()]
+        finished = set()
+        for key, _ in events:
+            child, is_report = key.data
+            if is_report and child.on_readable():
+                finished.add(child.fd)
+            elif not is_report and not child.on_output():
+                sel.unregister(key.fd)
         now = time.monotonic()
-        finished += [(fd, True) for fd, (_, c) in running.items() if c.deadline <= now
-                     and fd not in {f for f, _ in finished}]
-        for fd, timed_out in finished:
+        done = [(fd, False) for fd in finished]
+        done += [(fd, True) for fd, (_, c) in running.items()
+                 if c.deadline <= now and fd not in finished]
+        for fd, timed_out in done:
             i, child = running.pop(fd)
-            sel.unregister(fd)
+            for f in (fd, child.out_fd):
+                if f in sel.get_map():
+                    sel.unregister(f)
             outcomes[i] = child.finish(timed_out, keep={c.pid for _, c in running.values()})
             if on_done:
                 on_done(i, outcomes[i])

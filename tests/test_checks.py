@@ -169,15 +169,15 @@ def test_stub_is_todo_everywhere(stub):
     assert {evaluate(stub, spec)[0] for spec in VISIBLE.values()} == {"todo"}
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        assert run_all_checks(stub) == 0
+        run_all_checks(stub)
     assert "Score: 0 of 6 passed (6 not implemented yet)" in out.getvalue()
 
 
-def test_check_prints_and_returns():
+def test_check_prints_its_verdict():
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        assert check("eval_identity", reference()) is True
-        assert check("eval_identity", TrainMethodFlag) is False
+        check("eval_identity", reference())
+        check("eval_identity", TrainMethodFlag)
     assert out.getvalue().count("PASS") == 1 and out.getvalue().count("FAIL") == 1
 
 

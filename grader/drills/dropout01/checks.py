@@ -297,16 +297,15 @@ def evaluate(Dropout, spec):
 
 
 def check(name, Dropout):
-    """Run one visible check and print its line; True when it passes."""
+    """Run one visible check and print its verdict (prints only, so a cell shows no Out[])."""
     title, reason = VISIBLE[name][:2]
     status, message = evaluate(Dropout, VISIBLE[name])
     mark = {"pass": "PASS", "fail": "FAIL", "todo": "TODO"}[status]
     print(f"{mark}  {title} ({reason})\n      {message}")
-    return status == "pass"
 
 
 def run_all_checks(Dropout):
-    """Run all six checks and print a scoreboard; returns the number passed."""
+    """Run all six checks and print a scoreboard (prints only, like check)."""
     rows = [(VISIBLE[n][0],) + evaluate(Dropout, VISIBLE[n]) for n in VISIBLE]
     width = max(len(r[0]) for r in rows)
     print("Dropout sanity checks")
@@ -317,4 +316,3 @@ def run_all_checks(Dropout):
     todo = sum(r[1] == "todo" for r in rows)
     tail = f" ({todo} not implemented yet)" if todo else ""
     print(f"Score: {passed} of {len(rows)} passed{tail}")
-    return passed
