@@ -96,7 +96,3 @@ def main(submission_dir=None, results_dir=None, grade=None):
     print(f"{result.student}: {result.status} {result.score}/{result.max_score} "
           f"{result.source_name} {result.reason}".rstrip())
     return result
-
-
-if __name__ == "__main__":
-    main()

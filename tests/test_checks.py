@@ -18,13 +18,7 @@ from grader.drills.dropout01.checks import (VISIBLE, case, check, evaluate, judg
 REFERENCE = Path(__file__).parent / "implementations" / "correct" / "rand_like_ge.py"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One torch thread: on a loaded 2-core machine, OpenMP threads make small ops 50x slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def reference():

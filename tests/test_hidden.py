@@ -33,13 +33,7 @@ LONG_RUNS = {"rand_like_ge.py": 200, "bernoulli.py": 200}
 SHORT_RUNS = 20
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One torch thread: on a loaded 2-core machine, OpenMP threads make small ops 50x slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def load(path):

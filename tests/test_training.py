@@ -18,13 +18,7 @@ IMPLEMENTATIONS = Path(__file__).parent / "implementations"
 Reference = runpy.run_path(str(IMPLEMENTATIONS / "correct" / "rand_like_ge.py"))["Dropout"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One torch thread: on a loaded 2-core machine, OpenMP threads make small ops much slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 class Identity(torch.nn.Module):
