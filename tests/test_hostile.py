@@ -66,6 +66,8 @@ def build_corpus(subs, out, marker, port):
         "exits.ipynb": nb(good, *hostile("exits.py").split("\n\n")),
         "killer.py": good + "\n" + hostile("kill_parent.py"),
         "detacher.py": good + "\n" + hostile("detach.py"),
+        # a fork that never exits runs the rest of the grading too: still one clean report
+        "forker.py": good + "\nimport os\nos.fork()\n",
         "writer.py": good + "\n" + hostile("write_out.py"),
         "snoop.py": good + "\n" + hostile("secrets.py"),
         "magics.ipynb": nb(good, f"!touch /tmp/PWNED-{marker}\n%pip install evil\nx = 1",
@@ -165,7 +167,7 @@ def test_hostile_code_earns_the_verdict_of_what_it_really_does(batch):
     assert any(status != "pass" for status, _ in buggy.values())  # the reference really fails
     scores = lambda checks: {name: score for name, (_, score) in checks.items()}
     assert scores(per_check(result(out, "patcher"))) == scores(buggy)  # no faked pass
-    for student in ("exits", "killer", "detacher", "writer", "snoop", "magics", "memory",
+    for student in ("exits", "killer", "detacher", "forker", "writer", "snoop", "magics", "memory",
                     "chatty", "v3", "wrongtype", "latin1", "huge"):
         res = result(out, student)
         assert res.status == "graded", (student, res.reason)
