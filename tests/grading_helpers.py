@@ -72,3 +72,18 @@ def fill(folder, files):
         path.parent.mkdir(parents=True, exist_ok=True)
         (path.write_bytes if isinstance(content, bytes) else path.write_text)(content)
     return Path(folder)
+
+
+def run_built_autograder(root, tmp_path, timeout=300):
+    """Build the Gradescope zip, unpack it into root/source as Gradescope does, and run its
+    run_autograder against the fake tree at root (with the grader from the zip only)."""
+    import zipfile
+    spec = importlib.util.spec_from_file_location("gs_build", REPO / "gradescope" / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    zipfile.ZipFile(build.build(str(tmp_path / "gradescope.zip"))).extractall(root / "source")
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root),
+               PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+    env.pop("PYTHONPATH", None)  # the grader must come from source/, not from this checkout
+    return subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env,
+                          cwd=str(tmp_path), capture_output=True, text=True, timeout=timeout)

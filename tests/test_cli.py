@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 from grading_helpers import (IMPLEMENTATIONS, REPO, SOLUTION, STUDENT, fill, gradebook,
-                             notebook_with, results, run_grader)
+                             notebook_with, results, run_built_autograder, run_grader)
 
 from grader import drills, report
 from grader.drills.dropout01 import checks, hidden
@@ -208,19 +208,10 @@ def test_unknown_assignment_is_a_one_line_error(tmp_path, command):
 @pytest.mark.skipif(sys.platform == "win32", reason="run_autograder is a bash script")
 def test_run_autograder_grades_the_solution(tmp_path):
     """The real script and pipeline on a fake /autograder tree holding the solution."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("gs_build", REPO / "gradescope" / "build.py")
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
     root = tmp_path / "autograder"
     fill(root, {"submission/01_dropout_mock_interview.ipynb": SOLUTION.read_text(),
                 "submission_metadata.json": json.dumps({"users": [{"email": "ada@example.org"}]})})
-    zipfile.ZipFile(build.build(str(tmp_path / "gradescope.zip"))).extractall(root / "source")
-    env = dict(os.environ, AUTOGRADER_ROOT=str(root),
-               PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
-    env.pop("PYTHONPATH", None)  # the grader must come from source/, not from this checkout
-    proc = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env,
-                          cwd=str(tmp_path), capture_output=True, text=True, timeout=300)
+    proc = run_built_autograder(root, tmp_path)
     assert proc.returncode == 0, proc.stderr
     d = json.loads((root / "results" / "results.json").read_text())
     assert_gradescope_schema(d)

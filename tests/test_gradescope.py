@@ -9,6 +9,7 @@ import zipfile
 import pytest
 
 from grader import gradescope
+from grading_helpers import run_built_autograder
 from grader.model import CheckResult, Result
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -130,13 +131,7 @@ def test_a_crashing_grader_still_writes_results(tmp_path, capsys):
 def test_run_autograder_script_on_a_fake_tree(tmp_path):
     """The real script from the built zip, unpacked the way Gradescope unpacks it."""
     root = fake_tree(tmp_path, {})
-    dest = build.build(str(tmp_path / "gradescope.zip"))
-    zipfile.ZipFile(dest).extractall(root / "source")
-    env = dict(os.environ, AUTOGRADER_ROOT=str(root),
-               PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
-    env.pop("PYTHONPATH", None)  # the grader must come from source/, not from this checkout
-    proc = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env,
-                          cwd=str(tmp_path), capture_output=True, text=True, timeout=120)
+    proc = run_built_autograder(root, tmp_path, timeout=120)
     assert proc.returncode == 0, proc.stderr
     out = read_results(root)
     assert out["score"] == 0 and "no .ipynb or .py file" in out["output"]
