@@ -99,6 +99,8 @@ class Grader:
         source = "\n\n".join(sandbox.strip_magics(src) for _, src in cells)  # what ran
         for check, points in self.checks(drill):
             status, message = self._verdict(check, payloads.get(check.name), outcome, source)
+            if status in ("fail", "error") and check.hint:
+                message = f"{message} (hint: {check.hint})"
             results.append(CheckResult(check.name, check.title,
                                        points if status == "pass" else 0.0, points,
                                        check.visible, status, message))

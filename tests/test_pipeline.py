@@ -1,0 +1,18 @@
+"""The grading core's judging step, without a child process."""
+from grader import drills
+from grader.model import Submission
+from grader.pipeline import Grader
+from grader.sandbox import Outcome
+
+
+def test_a_failed_check_carries_its_hint_and_a_passed_one_does_not():
+    drill = drills.load("dropout01")
+    grader = Grader()
+    sub = Submission(student="s", name="s.py", kind="py", data=b"")
+    outcome = Outcome(tasks={"eval_identity": ("error", "raised ValueError: boom")})
+    result = grader.judge(sub, drill, [("s.py", "")], outcome)
+    by_name = {c.name: c for c in result.checks}
+    hint = drill.check("eval_identity").hint
+    assert by_name["eval_identity"].message == f"raised ValueError: boom (hint: {hint})"
+    assert by_name["from_scratch"].status == "pass"
+    assert "hint:" not in by_name["from_scratch"].message
