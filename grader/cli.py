@@ -13,11 +13,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def cmd_release(args):
-    from grader import drills, notebook, release
+    from grader.build import notebook, release
+    from grader.grading import drills
     stale = []
     for drill_id in drills.ids():
         solution, student = drills.paths(drill_id)
-        text = release.release(os.path.join(ROOT, solution), ROOT)
+        text = release.release(os.path.join(ROOT, solution), ROOT, drill_id)
         target = os.path.join(ROOT, student)
         current = open(target, encoding="utf-8").read() if os.path.exists(target) else None
         if current == text:
@@ -33,14 +34,14 @@ def cmd_release(args):
 
 def check_assignment(name):
     """Fail fast on a mistyped --assignment instead of an error row for every student."""
-    from grader import drills
+    from grader.grading import drills
     if name is not None and name not in drills.ids():
         raise UserError(f"unknown assignment {name!r}; known: {', '.join(drills.ids())}")
 
 
 def cmd_check(args):
-    from grader import collect, report
-    from grader.pipeline import Grader
+    from grader.grading import collect, report
+    from grader.grading.pipeline import Grader
     check_assignment(args.assignment)
     subs, problems = collect.collect([args.notebook])
     if problems or not subs:
@@ -64,7 +65,7 @@ def load_config(path):
 
 
 def cmd_grade(args):
-    from grader import batch
+    from grader.grading import batch
     check_assignment(args.assignment)
     missing = [p for p in args.paths if not os.path.exists(p)]
     if missing:  # a typo on the command line, not a student's problem: no gradebook row
@@ -82,7 +83,7 @@ def cmd_grade(args):
 
 
 def cmd_gradescope(args):
-    from grader import gradescope
+    from grader.grading import gradescope
     gradescope.main(args.submission, args.results)
     return 0
 

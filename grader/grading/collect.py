@@ -21,7 +21,7 @@ import zipfile
 from collections import defaultdict
 from dataclasses import dataclass
 
-from grader.model import Submission
+from grader.grading.model import Submission
 
 MiB = 1 << 20
 KINDS = {".ipynb": "ipynb", ".py": "py"}

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from grader import isolation
+from grader.grading import isolation
 
 MAGIC = re.compile(r"^\s*[!%]")
 KEEP_ENV = ("PATH", "LANG", "LC_ALL", "TZ")

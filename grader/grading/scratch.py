@@ -221,3 +221,18 @@ def record_torch_dropout_calls():
                 setattr(owner, attr, original)
             else:
                 delattr(owner, attr)
+
+
+def from_scratch_check(target, what="dropout"):
+    """A 0-point source check that flags torch's own dropout in the submission, statically
+    (the code as written) and dynamically (calls recorded by record_torch_dropout_calls)."""
+    from grader.grading.model import SourceCheck
+
+    def judge(source, calls):
+        found = sorted(set(torch_dropout_uses(source)) | set(calls))
+        if not found:
+            return True, f"written from scratch: no use of torch's own {what}"
+        return False, f"uses torch's own {what}: " + ", ".join(found)
+    return SourceCheck(name="from_scratch", title=f"written from scratch (no torch {what})",
+                       target=target, judge=judge, words=("not flagged", "flagged"),
+                       hint=f"build the mask yourself; torch's own {what} is not the exercise")

@@ -10,9 +10,10 @@ import os
 import sys
 import time
 
-from grader import collect, notebook, report
-from grader.model import Result, Submission
-from grader.pipeline import Grader, config_digest
+from grader.build import notebook
+from grader.grading import collect, report
+from grader.grading.model import Result, Submission
+from grader.grading.pipeline import Grader, config_digest
 
 
 def student_dir(out, student):

@@ -20,7 +20,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)
 
-from grader import drills, notebook, release  # noqa: E402
+from grader.build import notebook, release
+    from grader.grading import drills  # noqa: E402
 
 DRILL = "dropout01"
 OUT = os.path.join(HERE, "samples")

@@ -1,6 +1,6 @@
 """Hidden checks for drill 01 (Dropout): the gaps the six visible checks leave open.
 
-Same format and design as `VISIBLE` in checks.py: inputs are built here, the learner's
+Same kit and design as `VISIBLE` in checks.py: inputs are built here, the learner's
 module only runs them (run_case), and the verdicts decide from cases and results alone.
 This file stays in the grader; the messages say what is wrong without the inputs.
 
@@ -13,7 +13,8 @@ correct module by chance.
 """
 import torch
 
-from grader.drills.dropout01.checks import _bound, case, nonzero_randn
+from grader.payload.checkkit import bound
+from solutions.drill01_dropout.checks import case, dropout_check, nonzero_randn, scale_hint
 
 FAR_PS = (0.1, 0.2, 0.8, 0.9)  # at p = 0.5 a flipped mask and p used as keep-prob both pass
 EPS32 = torch.finfo(torch.float32).eps
@@ -42,14 +43,7 @@ def _scale_name(x, y, p):
     if not kept.any():
         return "every unit was dropped"
     ratio = (y[kept].double() / x[kept].double()).median().item()
-    known = [(1.0, "survivors are not rescaled: divide them by (1 - p)"),
-             (1 - p, "survivors are multiplied by (1 - p) instead of divided by it"),
-             (1 / p, "survivors are divided by p: divide by the keep probability 1 - p"),
-             (1 / (1 - p) ** 2, "survivors are divided by (1 - p) twice")]
-    for value, hint in known:
-        if abs(ratio - value) < 1e-3 * value:
-            return hint
-    return "survivors are not scaled by 1/(1 - p)"
+    return scale_hint(ratio, p, show_p=False)
 
 
 # --- drop rate at p far from 0.5 ------------------------------------------------------
@@ -62,9 +56,9 @@ def verdict_drop_rate_many_p(cases, results):
     for c, r in zip(cases, results):
         p, n = c["p"], c["x"].numel()
         dropped = _dropped(r["outs"][0])
-        if abs(dropped - p) > _bound(p, n):
+        if abs(dropped - p) > bound(p, n):
             side = "small" if p < 0.5 else "large"
-            if abs(dropped - (1 - p)) <= _bound(p, n):
+            if abs(dropped - (1 - p)) <= bound(p, n):
                 return False, (f"for a {side} p about 1 - p of the units were dropped: p is the "
                                "DROP probability (at p = 0.5 the two look the same)")
             return False, f"for a {side} p the fraction of dropped units is not close to p"
@@ -96,10 +90,10 @@ def verdict_fresh_mask(cases, results):
     first, second = (y != 0 for y in results[0]["outs"])
     agree = (first == second).double().mean().item()
     q = p * p + (1 - p) ** 2
-    if agree > q + _bound(q, n):
+    if agree > q + bound(q, n):
         return False, ("two calls dropped (nearly) the same units: draw a new random mask "
                        "in every forward call, not once in __init__ or on the first call")
-    if agree < q - _bound(q, n):
+    if agree < q - bound(q, n):
         return False, "two calls' masks are anti-correlated: draw each mask independently"
     return True, "each call draws a new mask"
 
@@ -143,7 +137,7 @@ def verdict_independent(cases, results):
              mask.dim() - 1: "along the last dimension: whole rows are dropped together"}
     for dim in range(mask.dim()):
         agree, pairs = _agreement(mask, dim)
-        if abs(agree - q) > _bound(q, pairs):
+        if abs(agree - q) > bound(q, pairs):
             what = where.get(dim, "along a middle dimension: whole channels or feature maps "
                                   "are dropped together")
             return False, (f"drop decisions are correlated {what}; draw one independent "
@@ -226,7 +220,7 @@ def verdict_shapes(cases, results):
         dropped += (y == 0).sum().item()
         total += y.numel()
     p = cases[0]["p"]
-    if abs(dropped / total - p) > _bound(p, total):
+    if abs(dropped / total - p) > bound(p, total):
         return False, "for multi-dimensional or non-contiguous inputs the drop rate is not p"
     return True, "1-D to 4-D and non-contiguous inputs keep their shape and layout"
 
@@ -240,7 +234,7 @@ def verdict_no_grad_train(cases, results):
     """One binomial test on n = 100,000: false-fail probability FALSE_FAIL."""
     c, y = cases[0], results[0]["outs"][0]
     p, n = c["p"], c["x"].numel()
-    if abs(_dropped(y) - p) > _bound(p, n):
+    if abs(_dropped(y) - p) > bound(p, n):
         return False, ("in train mode under torch.no_grad() the drop rate is not p: decide "
                        "by self.training, not by torch.is_grad_enabled() or requires_grad")
     if not _survivors_scaled(c["x"], y, p):
@@ -280,7 +274,7 @@ def verdict_no_drift(cases, results):
     c, outs = cases[0], results[0]["outs"]
     p, n = c["p"], c["x"].numel()
     for k, y in enumerate(outs):
-        if abs(_dropped(y) - p) > _bound(p, n):
+        if abs(_dropped(y) - p) > bound(p, n):
             when = "the first call" if k == 0 else "a later call"
             return False, (f"{when} did not drop about p of the units: something in the "
                            "module changes from call to call")
@@ -310,28 +304,32 @@ def verdict_bad_p(cases, results):
     return True, "ValueError for p outside [0, 1); valid p construct fine"
 
 
-HIDDEN = {
-    "drop_rate_many_p": ("drop rate at p far from 0.5", "p is the drop probability",
-                         cases_drop_rate_many_p, verdict_drop_rate_many_p),
-    "scale_many_p": ("scaling at p far from 0.5", "survivors are x / (1 - p) for every p",
-                     cases_scale_many_p, verdict_scale_many_p),
-    "fresh_mask": ("a fresh mask on every call", "each forward draws new noise",
-                   cases_fresh_mask, verdict_fresh_mask),
-    "input_unchanged": ("input not modified", "callers still need x",
-                        cases_input_unchanged, verdict_input_unchanged),
-    "independent": ("elements dropped independently", "one Bernoulli per element",
-                    cases_independent, verdict_independent),
-    "gradient_exact": ("gradient exact, element by element", "dy/dx = mask / (1 - p)",
-                       cases_gradient_exact, verdict_gradient_exact),
-    "dtypes": ("dtype kept", "half, bfloat16 and double inputs stay as they are",
-               cases_dtypes, verdict_dtypes),
-    "shapes": ("shape kept", "1-D to 4-D and non-contiguous inputs",
-               cases_shapes, verdict_shapes),
-    "no_grad_train": ("drops under torch.no_grad()", "the mode is self.training",
-                      cases_no_grad_train, verdict_no_grad_train),
-    "reproducible": ("reproducible under manual_seed", "use torch's random generator",
-                     cases_reproducible, verdict_reproducible),
-    "no_drift": ("no state drift", "forward does not change the module",
-                 cases_no_drift, verdict_no_drift),
-    "bad_p": ("ValueError for bad p", "p must be in [0, 1)", cases_bad_p, verdict_bad_p),
-}
+HIDDEN = [
+    dropout_check("drop_rate_many_p", "drop rate at p far from 0.5", "p is the drop probability",
+                  cases_drop_rate_many_p, verdict_drop_rate_many_p, after=("drop_rate",)),
+    dropout_check("scale_many_p", "scaling at p far from 0.5",
+                  "survivors are x / (1 - p) for every p",
+                  cases_scale_many_p, verdict_scale_many_p, after=("survivor_scale",)),
+    dropout_check("fresh_mask", "a fresh mask on every call", "each forward draws new noise",
+                  cases_fresh_mask, verdict_fresh_mask, after=("drop_rate",)),
+    dropout_check("input_unchanged", "input not modified", "callers still need x",
+                  cases_input_unchanged, verdict_input_unchanged),
+    dropout_check("independent", "elements dropped independently", "one Bernoulli per element",
+                  cases_independent, verdict_independent, after=("drop_rate",)),
+    dropout_check("gradient_exact", "gradient exact, element by element",
+                  "dy/dx = mask / (1 - p)", cases_gradient_exact, verdict_gradient_exact,
+                  after=("eval_identity", "survivor_scale", "scale_many_p", "gradient")),
+    dropout_check("dtypes", "dtype kept", "half, bfloat16 and double inputs stay as they are",
+                  cases_dtypes, verdict_dtypes, after=("survivor_scale", "scale_many_p")),
+    dropout_check("shapes", "shape kept", "1-D to 4-D and non-contiguous inputs",
+                  cases_shapes, verdict_shapes, after=("survivor_scale", "scale_many_p")),
+    dropout_check("no_grad_train", "drops under torch.no_grad()", "the mode is self.training",
+                  cases_no_grad_train, verdict_no_grad_train,
+                  after=("drop_rate", "survivor_scale", "scale_many_p")),
+    dropout_check("reproducible", "reproducible under manual_seed",
+                  "use torch's random generator", cases_reproducible, verdict_reproducible),
+    dropout_check("no_drift", "no state drift", "forward does not change the module",
+                  cases_no_drift, verdict_no_drift, after=("drop_rate",)),
+    dropout_check("bad_p", "ValueError for bad p", "p must be in [0, 1)",
+                  cases_bad_p, verdict_bad_p),
+]

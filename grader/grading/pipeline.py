@@ -9,8 +9,9 @@ import time
 
 import torch
 
-from grader import drills, notebook, sandbox
-from grader.model import CheckResult, Result
+from grader.build import notebook
+from grader.grading import drills, sandbox
+from grader.grading.model import CheckResult, Result
 
 SKIP_ROLES = {"demo", "instructor"}  # drill-owned cells the verdict never needs
 

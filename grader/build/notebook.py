@@ -1,8 +1,9 @@
 """Reading and writing notebooks as plain JSON, and the cell markers the course relies on.
 
 nbformat is not used: it costs over a second to import and a notebook is JSON. Cells are
-recognised by a marker on their first source line (`# @drill ROLE [ARG]`), never by cell
-metadata, because editors (Colab, JupyterLab) may drop metadata when a learner saves.
+recognised by a marker on their first source line (`# @drill ROLE [ARG]`; after a Colab
+`# @title` line, the second), never by cell metadata, because editors (Colab, JupyterLab)
+may drop metadata when a learner saves.
 """
 import json
 import os
@@ -14,6 +15,8 @@ MARKER = re.compile(r"^(?:#|<!--)\s*@drill\s+([\w-]+)(?:\s+(\S.*?))?\s*$")
 # module pasted in by release), instructor (dropped by release), demo (drill-owned cells that
 # the grader does not need: plots, widgets, checks).
 ROLES = {"setup", "answer", "inline", "instructor", "demo"}
+SETUP_LINE = re.compile(r"^#\s*@drill\s+setup\b.*$", re.MULTILINE)
+TITLE = re.compile(r"^#\s*@title\b")
 
 
 class NotebookError(ValueError):
@@ -28,6 +31,8 @@ def parse(text, name="notebook"):
         nb = json.loads(text)
     except json.JSONDecodeError as e:
         raise NotebookError(f"{name} is not valid JSON (line {e.lineno}: {e.msg})") from None
+    except RecursionError:
+        raise NotebookError(f"{name} is JSON nested too deeply to be a notebook") from None
     if not isinstance(nb, dict) or "cells" not in nb and "worksheets" not in nb:
         raise NotebookError(f"{name} is JSON but not a notebook (no 'cells')")
     if "worksheets" in nb:  # nbformat 3: cells live in worksheets, code under 'input'
@@ -65,7 +70,10 @@ def role(cell):
 
     Code cells mark with `# @drill ROLE`, markdown cells with `<!-- @drill ROLE -->`.
     """
-    first = source(cell).lstrip("\n").split("\n", 1)[0].strip()
+    lines = source(cell).lstrip("\n").split("\n", 2)
+    first = lines[0].strip()
+    if TITLE.match(first) and len(lines) > 1:
+        first = lines[1].strip()
     if first.startswith("<!--") and first.endswith("-->"):
         first = first[:-3]
     m = MARKER.match(first)

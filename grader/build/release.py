@@ -1,19 +1,27 @@
 """The release step: a solution notebook becomes the student notebook.
 
 - `# @drill instructor` cells are dropped;
+- `# @drill setup` gets the drill's id (its folder name: the one place it is written);
 - `# BEGIN SOLUTION: hint` ... `# END SOLUTION` regions become `raise NotImplementedError(hint)`;
 - `# @drill inline PATH` cells get the text of PATH (a module of this repo), so the student
-  notebook needs nothing from this repo and each check or widget is written once;
+  notebook needs nothing from this repo and each check or widget is written once. A pasted
+  module's imports of repo modules pasted earlier in the notebook are dropped (their names
+  are already defined); an import of one not pasted earlier is an error. Pasted cells are
+  collapsed (Colab's form view, JupyterLab's hidden source) so they do not stand between
+  lessons;
 - outputs, execution counts and editor metadata are cleared.
 """
 import os
 import re
 
-from grader import notebook
+from grader.build import notebook
 
 SOLUTION = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION(?::\s*(?P<hint>.*?))?\s*$")
 END = re.compile(r"^[ \t]*# END SOLUTION\s*$")
 INLINE_NOTE = "# Pasted in by `make release` from {path} in the course repository: edit that file.\n"
+INLINE_TITLE = '# @title {title} (pasted code: double-click to show) {{ display-mode: "form" }}'
+COLLAPSED = {"cellView": "form", "jupyter": {"source_hidden": True}}
+REPO_IMPORT = re.compile(r"^from\s+((?:grader|solutions)\.[\w.]+)\s+import\s+.*$")
 
 
 class ReleaseError(ValueError):
@@ -43,29 +51,55 @@ def stub_solutions(text, where="cell"):
     return "".join(out)
 
 
-def inline_source(root, marker_line, path):
-    """The source of an inline cell: its marker, a note, and the module's text."""
+def module_of(path):
+    """The dotted module name of a repo file: solutions/x/checks.py -> solutions.x.checks."""
+    return path[:-3].replace("/", ".") if path.endswith(".py") else path
+
+
+def inline_source(root, path, pasted, where):
+    """The source of an inline cell: a collapsed title, the marker, a note, the module's text.
+
+    Imports of repo modules already in `pasted` are dropped; `path` is added to it."""
     full = os.path.join(root, path)
     if not os.path.isfile(full):
-        raise ReleaseError(f"inline cell names {path}, which does not exist")
+        raise ReleaseError(f"{where}: inline cell names {path}, which does not exist")
     with open(full, encoding="utf-8") as f:
-        body = f.read()
-    return marker_line + "\n" + INLINE_NOTE.format(path=path) + body.rstrip("\n")
+        lines = f.read().rstrip("\n").split("\n")
+    body = []
+    for line in lines:
+        m = REPO_IMPORT.match(line)
+        if m and m.group(1) not in pasted:
+            raise ReleaseError(f"{where}: {path} imports {m.group(1)}, which is not pasted "
+                               "into an earlier cell of this notebook")
+        if not m:
+            body.append(line)
+    pasted.add(module_of(path))
+    doc = next((ln.strip('"\' ') for ln in lines if ln.strip()), path)
+    doc = doc.rstrip(".")
+    if len(doc) > 64:
+        doc = doc[:64].rsplit(" ", 1)[0] + "..."
+    title = INLINE_TITLE.format(title=doc)
+    return "\n".join([title, f"# @drill inline {path}", INLINE_NOTE.format(path=path).rstrip()]
+                     + body)
 
 
-def student_cell(cell, index, root):
+def student_cell(cell, index, root, drill_id, pasted):
     """The student version of one solution cell, or None when it is dropped."""
     src = notebook.source(cell)
     role, arg = notebook.role(cell)
     if role == "instructor":
         return None
     where = f"cell {index + 1}"
+    metadata = {}
     if role == "inline":
-        src = inline_source(root, src.lstrip("\n").split("\n", 1)[0].rstrip(), arg)
+        src = inline_source(root, arg, pasted, where)
+        metadata.update(COLLAPSED)
     else:
         src = stub_solutions(src, where)
+    if role == "setup":
+        src = notebook.SETUP_LINE.sub(f"# @drill setup {drill_id}", src, count=1)
     out = {"cell_type": cell["cell_type"], "id": f"cell-{index + 1:02d}",
-           "metadata": {}, "source": notebook.split_lines(src)}
+           "metadata": metadata, "source": notebook.split_lines(src)}
     tags = cell.get("metadata", {}).get("tags")
     if tags:
         out["metadata"]["tags"] = list(tags)
@@ -75,10 +109,11 @@ def student_cell(cell, index, root):
     return out
 
 
-def release(solution_path, root):
+def release(solution_path, root, drill_id):
     """Return the student notebook JSON text generated from a solution notebook."""
     nb = notebook.read(solution_path)
-    cells = [student_cell(c, i, root) for i, c in enumerate(nb["cells"])]
+    pasted = set()
+    cells = [student_cell(c, i, root, drill_id, pasted) for i, c in enumerate(nb["cells"])]
     meta = nb.get("metadata", {})
     student = {
         "cells": [c for c in cells if c is not None],

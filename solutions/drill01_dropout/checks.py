@@ -1,27 +1,18 @@
 """The six visible sanity checks for drill 01 (Dropout), defined once.
 
-`python -m grader release` pastes this file into the student notebook, and the grader
-imports it, so it may only import torch and the standard library.
+`make release` pastes this file into the student notebook after the check kit, and the
+grader imports it, so it may only import torch, the standard library and the kit.
 
-Every check has three parts, so that the grader can run the learner's code in a child
-process and still decide the verdict in its own process:
-  cases()            -> inputs, built here (never by the learner's code)
-  run_case(Dropout)  -> what the learner's module did with one case (tensors only)
-  verdict(cases, results) -> (passed, message with a hint naming the likely bug)
-
-Statistical checks allow SIGMAS standard deviations, derived from n and p; with 6 sigma the
-two-sided false-fail probability of one such check is FALSE_FAIL (about 2e-9).
+Each check prepares cases (inputs built here, never by the learner's code), executes them
+with run_case (what the learner's module did, tensors only) and judges the results (passed,
+and a message naming the likely bug). Statistical checks allow SIGMAS standard deviations
+derived from n and p: a correct module fails one such test with probability FALSE_FAIL.
 """
 import math
 
 import torch
 
-SIGMAS = 6.0
-FALSE_FAIL = math.erfc(SIGMAS / math.sqrt(2.0))
-
-
-class NotImplementedYet(Exception):
-    """The learner's stub still raises NotImplementedError."""
+from grader.payload.checkkit import FALSE_FAIL, SIGMAS, Check, CheckSet, bound  # noqa: F401
 
 
 def nonzero_randn(shape, seed, dtype=torch.float32):
@@ -46,8 +37,8 @@ def _construct(Dropout, p):
     """Build Dropout(p) and report the constructor's exception as plain values."""
     try:
         Dropout(p)
-    except NotImplementedError as e:
-        raise NotImplementedYet(str(e)) from None
+    except NotImplementedError:
+        raise
     except Exception as e:  # recorded, judged by the verdict
         return {"init_error": type(e).__name__, "init_value_error": isinstance(e, ValueError),
                 "init_message": str(e)[:200]}
@@ -57,38 +48,36 @@ def _construct(Dropout, p):
 def run_case(Dropout, c):
     """Apply the learner's Dropout to one case; return tensors and plain values only.
 
-    Raises NotImplementedYet for an untouched stub; any other exception propagates.
+    An untouched stub's NotImplementedError propagates (the check is "todo"), as does any
+    other exception.
     """
     if c.get("construct_only"):
         return _construct(Dropout, c["p"])
     x = c["x"].clone()
     if c["transpose"]:
         x = x.transpose(0, -1)  # a non-contiguous view
-    try:
-        module = Dropout(c["p"])
-        module.train(c["train"])
-        outs, grads = [], []
-        for _ in range(c["calls"]):
-            if c["seed"] is not None:
-                torch.manual_seed(c["seed"])
-            xin = x.detach().clone().requires_grad_(True) if c["grad_out"] is not None else x
-            if c["no_grad"]:
-                with torch.no_grad():
-                    y = module(xin)
-            else:
+    module = Dropout(c["p"])
+    module.train(c["train"])
+    outs, grads = [], []
+    for _ in range(c["calls"]):
+        if c["seed"] is not None:
+            torch.manual_seed(c["seed"])
+        xin = x.detach().clone().requires_grad_(True) if c["grad_out"] is not None else x
+        if c["no_grad"]:
+            with torch.no_grad():
                 y = module(xin)
-            if not isinstance(y, torch.Tensor):
-                raise TypeError(f"forward returned {type(y).__name__}, not a tensor")
-            if c["grad_out"] is not None:
-                if not y.requires_grad:
-                    raise RuntimeError("the output is detached from the autograd graph "
-                                       "(.detach(), .data, torch.no_grad() or NumPy in forward?)")
-                y.backward(c["grad_out"])
-                grads.append(xin.grad.detach().clone() if xin.grad is not None
-                             else torch.zeros_like(xin))
-            outs.append(y.detach().clone())
-    except NotImplementedError as e:
-        raise NotImplementedYet(str(e)) from None
+        else:
+            y = module(xin)
+        if not isinstance(y, torch.Tensor):
+            raise TypeError(f"forward returned {type(y).__name__}, not a tensor")
+        if c["grad_out"] is not None:
+            if not y.requires_grad:
+                raise RuntimeError("the output is detached from the autograd graph "
+                                   "(.detach(), .data, torch.no_grad() or NumPy in forward?)")
+            y.backward(c["grad_out"])
+            grads.append(xin.grad.detach().clone() if xin.grad is not None
+                         else torch.zeros_like(xin))
+        outs.append(y.detach().clone())
     return {"outs": outs, "grads": grads, "x_after": x.detach().clone(),
             "p_after": _plain_float(getattr(module, "p", None)),
             "training_after": bool(module.training)}
@@ -102,15 +91,13 @@ def _plain_float(value):
         return float("nan")
 
 
-def _bound(p, n):
-    """SIGMAS standard deviations of a Binomial(n, p) fraction."""
-    return SIGMAS * math.sqrt(p * (1.0 - p) / n)
+def scale_hint(ratio, p, subject="survivors are", base="the input", show_p=True):
+    """Name the bug behind survivors (or their gradient) that are `ratio` times `base`.
 
-
-def _scale_hint(ratio, p, subject="survivors are", base="the input"):
-    """Name the bug behind survivors (or their gradient) that are `ratio` times `base`."""
+    show_p=False keeps p out of the message (hidden checks never reveal their inputs)."""
+    times = f"{1 - p:g} times" if show_p else "(1 - p) times"
     known = [(1.0, f"{subject} equal to {base}: divide by (1 - p) (inverted dropout)"),
-             (1.0 - p, f"{subject} {1 - p:g} times {base}: you multiplied by (1 - p) "
+             (1.0 - p, f"{subject} {times} {base}: you multiplied by (1 - p) "
                        "instead of dividing"),
              (1.0 / p if p else float("inf"), f"{subject} divided by p: p is the drop "
                                               "probability, divide by the keep probability 1 - p"),
@@ -119,6 +106,8 @@ def _scale_hint(ratio, p, subject="survivors are", base="the input"):
     for value, hint in known:
         if math.isfinite(value) and abs(ratio - value) < 1e-3 * max(1.0, value):
             return hint
+    if not show_p:
+        return f"{subject} not {base} / (1 - p)"
     return f"{subject} {ratio:.4g} times {base}, expected 1/(1-p) = {1 / (1 - p):.4g}"
 
 
@@ -151,7 +140,7 @@ def cases_drop_rate():
 def verdict_drop_rate(cases, results):
     p, n = cases[0]["p"], cases[0]["x"].numel()
     dropped = (results[0]["outs"][0] == 0).double().mean().item()
-    tol = _bound(p, n)
+    tol = bound(p, n)
     msg = f"p={p}: dropped {dropped:.4f} of {n} elements, expected {p} ± {tol:.4f}"
     if abs(dropped - p) <= tol:
         return True, msg
@@ -206,7 +195,7 @@ def verdict_survivor_scale(cases, results):
     want = x[kept] / (1 - p)
     if torch.allclose(y[kept], want, rtol=1e-6, atol=0):
         return True, f"survivors are 1/(1-p) = {1 / (1 - p):g} times the input"
-    return False, _scale_hint((y[kept] / x[kept]).double().median().item(), p)
+    return False, scale_hint((y[kept] / x[kept]).double().median().item(), p)
 
 
 # --- 5. p = 0 is the identity in train mode --------------------------------------------
@@ -238,26 +227,10 @@ def verdict_gradient(cases, results):
     if (g[~kept] != 0).any():
         return False, "dropped units received gradient: multiply by the mask, do not add noise"
     ratio = (g[kept] / c_grad[kept]).double().median().item()
-    return False, _scale_hint(ratio, p, "gradients on survivors are", "the upstream gradient")
+    return False, scale_hint(ratio, p, "gradients on survivors are", "the upstream gradient")
 
 
-VISIBLE = {
-    "eval_identity": ("eval is the identity", "at inference nothing is dropped or rescaled",
-                      cases_eval_identity, verdict_eval_identity),
-    "drop_rate": ("train drops about p", "p is the probability of dropping a unit",
-                  cases_drop_rate, verdict_drop_rate),
-    "expectation": ("expectation is preserved", "E[y] = x, so inference needs no correction",
-                    cases_expectation, verdict_expectation),
-    "survivor_scale": ("survivors scaled by 1/(1-p)", "inverted dropout rescales at train time",
-                       cases_survivor_scale, verdict_survivor_scale),
-    "p0_identity": ("p = 0 is the identity", "dropping nothing must change nothing",
-                    cases_p0_identity, verdict_p0_identity),
-    "gradient": ("gradient only through survivors", "dy/dx = mask / (1 - p)",
-                 cases_gradient, verdict_gradient),
-}
-
-
-def _shape_problem(cases, results):
+def shape_problem(cases, results):
     """A message when some output's shape differs from its input's, else None."""
     for c, r in zip(cases, results):
         for y in r.get("outs", []):  # construct_only results have no outputs
@@ -268,51 +241,34 @@ def _shape_problem(cases, results):
     return None
 
 
-def judge(verdict, cases, results):
-    """Decide one check from cases and the learner's results: (status, message).
-
-    The grader calls this in its own process on the results handed back by the child.
-    """
-    problem = _shape_problem(cases, results)
-    if problem:
-        return "fail", problem
-    try:
-        passed, message = verdict(cases, results)
-    except Exception as e:  # e.g. an output of another dtype that cannot be compared
-        return "fail", f"the output could not be judged ({type(e).__name__}: {e})"
-    return ("pass" if passed else "fail"), message
+def run_cases(Dropout, cases):
+    """execute: every case through the learner's Dropout."""
+    return [run_case(Dropout, c) for c in cases]
 
 
-def evaluate(Dropout, spec):
-    """Run one check spec on Dropout in this process: (status, message)."""
-    _title, _reason, make_cases, verdict = spec
-    cases = make_cases()
-    try:
-        results = [run_case(Dropout, c) for c in cases]
-    except NotImplementedYet:
-        return "todo", "not implemented yet"
-    except Exception as e:  # the learner's bug is the message, not a traceback
-        return "fail", f"raised {type(e).__name__}: {e}"
-    return judge(verdict, cases, results)
+def dropout_check(name, title, hint, prepare, judge, after=()):
+    """A check of the learner's Dropout; a wrong output shape fails it before its judge."""
+    def judge_shape_first(cases, results):
+        problem = shape_problem(cases, results)
+        return (False, problem) if problem else judge(cases, results)
+    return Check(name, title, "Dropout", hint, prepare, run_cases, judge_shape_first, after)
 
 
-def check(name, Dropout):
-    """Run one visible check and print its verdict (prints only, so a cell shows no Out[])."""
-    title, reason = VISIBLE[name][:2]
-    status, message = evaluate(Dropout, VISIBLE[name])
-    mark = {"pass": "PASS", "fail": "FAIL", "todo": "TODO"}[status]
-    print(f"{mark}  {title} ({reason})\n      {message}")
-
-
-def run_all_checks(Dropout):
-    """Run all six checks and print a scoreboard (prints only, like check)."""
-    rows = [(VISIBLE[n][0],) + evaluate(Dropout, VISIBLE[n]) for n in VISIBLE]
-    width = max(len(r[0]) for r in rows)
-    print("Dropout sanity checks")
-    for i, (title, status, message) in enumerate(rows, 1):
-        mark = {"pass": "pass", "fail": "FAIL", "todo": "todo"}[status]
-        print(f"  {i}. {title:<{width}}  {mark}  {message}")
-    passed = sum(r[1] == "pass" for r in rows)
-    todo = sum(r[1] == "todo" for r in rows)
-    tail = f" ({todo} not implemented yet)" if todo else ""
-    print(f"Score: {passed} of {len(rows)} passed{tail}")
+VISIBLE = CheckSet("Dropout sanity checks", [
+    dropout_check("eval_identity", "eval is the identity",
+                  "at inference nothing is dropped or rescaled",
+                  cases_eval_identity, verdict_eval_identity),
+    dropout_check("drop_rate", "train drops about p", "p is the probability of dropping a unit",
+                  cases_drop_rate, verdict_drop_rate),
+    dropout_check("expectation", "expectation is preserved",
+                  "E[y] = x, so inference needs no correction",
+                  cases_expectation, verdict_expectation, after=("drop_rate",)),
+    dropout_check("survivor_scale", "survivors scaled by 1/(1-p)",
+                  "inverted dropout rescales at train time",
+                  cases_survivor_scale, verdict_survivor_scale),
+    dropout_check("p0_identity", "p = 0 is the identity", "dropping nothing must change nothing",
+                  cases_p0_identity, verdict_p0_identity),
+    dropout_check("gradient", "gradient only through survivors", "dy/dx = mask / (1 - p)",
+                  cases_gradient, verdict_gradient, after=("survivor_scale",)),
+])
+check, run_all_checks = VISIBLE.check, VISIBLE.scoreboard

@@ -8,8 +8,8 @@ import csv
 import html
 import io
 
-from grader.model import CheckResult, Result
-from grader.notebook import write_atomic
+from grader.grading.model import CheckResult, Result
+from grader.build.notebook import write_atomic
 
 CAPTURED = "Captured output (instructor only)"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as a formula

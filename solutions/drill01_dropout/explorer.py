@@ -10,8 +10,11 @@ import io
 
 import numpy as np
 from matplotlib.figure import Figure
-from IPython.display import Image, display
 
+try:
+    from IPython.display import Image, display
+except ImportError:  # no IPython (a plain Python process): numbers only, as text
+    Image = display = None
 try:
     import ipywidgets as widgets
 except ImportError:  # no widget support: draw once for the given values
@@ -92,9 +95,11 @@ class ExplorerWidget:
 
 
 def show_explorer(p=0.4, n_units=100):
-    """Print the numbers; show the widget, or without ipywidgets the plot once."""
-    print(numbers_text(p, n_units))
-    if widgets is None:
-        display(Image(data=figure_png(plot_sums(p, n_units))))
+    """Show the widget (its numbers update live); without ipywidgets, print the numbers
+    once and show the plot once (without IPython, the numbers alone)."""
+    if widgets is not None and display is not None:
+        display(ExplorerWidget(p, n_units).box)
         return
-    display(ExplorerWidget(p, n_units).box)
+    print(numbers_text(p, n_units))
+    if display is not None:
+        display(Image(data=figure_png(plot_sums(p, n_units))))

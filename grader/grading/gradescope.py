@@ -11,9 +11,9 @@ import json
 import os
 import traceback
 
-from grader.model import Result, Submission
-from grader.notebook import write_atomic
-from grader.report import results_json
+from grader.grading.model import Result, Submission
+from grader.build.notebook import write_atomic
+from grader.grading.report import results_json
 
 SKIP_DIRS = {".ipynb_checkpoints", "__MACOSX", "__pycache__"}
 
@@ -74,7 +74,7 @@ def grade_folder(submission_dir, grade):
                      sha256=hashlib.sha256(data).hexdigest(), order=(mtime, name))
     try:
         if grade is None:
-            from grader.pipeline import grade_one as grade  # lazy: pulls in torch
+            from grader.grading.pipeline import grade_one as grade  # lazy: pulls in torch
         result = grade(sub)
     except Exception as e:  # the grader's own bug: keep the trace for staff (stdout is hidden)
         traceback.print_exc()

@@ -1,0 +1,111 @@
+"""The check kit: checks a learner runs in the notebook, and the grader runs in two processes.
+
+`make release` pastes this file into every student notebook (before the drill's own checks),
+and the grader imports it, so it imports only the standard library.
+
+A check has three phases, so the grader can run the learner's code in a child process and
+still decide every verdict in its own process:
+  prepare()                 -> inputs, built by us, never by the learner's code
+  execute(target, inputs)   -> what the learner's object did with them (tensors, plain values)
+  judge(inputs, results)    -> (passed, message); the message names the likely bug
+Statuses are "pass", "fail", "todo" (the stub still raises NotImplementedError) and "error"
+(the learner's code raised). A check whose `after` names a failing check reports that it
+follows from it instead of guessing a cause of its own.
+
+Statistical checks allow SIGMAS standard deviations derived from their n and p; with 6 the
+two-sided false-fail probability of one such test is FALSE_FAIL (about 2e-9).
+"""
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+SIGMAS = 6.0
+FALSE_FAIL = math.erfc(SIGMAS / math.sqrt(2.0))
+MARKS = {"pass": "pass", "fail": "FAIL", "todo": "todo", "error": "ERROR"}
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    title: str
+    target: str  # the name the learner defines that this check exercises
+    hint: str  # the rule behind the check, shown beside a failure
+    prepare: Callable[[], Any]
+    execute: Callable[[Any, Any], Any]
+    judge: Callable[[Any, Any], tuple]
+    after: tuple = ()  # checks whose failure would make this one fail too
+
+
+def bound(q, n):
+    """SIGMAS standard deviations of the fraction of successes in n Bernoulli(q) trials."""
+    return SIGMAS * math.sqrt(q * (1.0 - q) / n)
+
+
+def evaluate(check, target):
+    """Run one check in this process: (status, message)."""
+    inputs = check.prepare()
+    try:
+        results = check.execute(target, inputs)
+    except NotImplementedError:
+        return "todo", "not implemented yet"
+    except Exception as e:  # the learner's bug is the message, not a traceback
+        return "error", f"raised {type(e).__name__}: {str(e)[:300]}"
+    return verdict(check, inputs, results)
+
+
+def verdict(check, inputs, results):
+    """judge(), with a result the judge cannot read turned into a fail: (status, message)."""
+    try:
+        passed, message = check.judge(inputs, results)
+    except Exception as e:  # e.g. an output of a type or dtype that cannot be compared
+        return "fail", f"your result could not be judged ({type(e).__name__}: {str(e)[:200]})"
+    return ("pass" if passed else "fail"), str(message)
+
+
+def explain(checks, outcomes):
+    """Rewrite failures that follow from another failing check: {name: (status, message)}."""
+    titles = {c.name: c.title for c in checks}
+    out = dict(outcomes)
+    for c in checks:
+        status = outcomes.get(c.name, ("todo", ""))[0]
+        cause = next((a for a in c.after if outcomes.get(a, ("pass",))[0] in ("fail", "error")),
+                     None)
+        if status in ("fail", "error") and cause:
+            out[c.name] = (status, f"follows from: {titles.get(cause, cause)} (fix that first)")
+    return out
+
+
+class CheckSet:
+    """A drill's visible checks, run from the notebook by name or all at once."""
+
+    def __init__(self, title, checks):
+        self.title, self.checks = title, list(checks)
+        self.by_name = {c.name: c for c in self.checks}
+
+    def __iter__(self):
+        return iter(self.checks)
+
+    def check(self, name, target):
+        """Run one check and print its verdict (prints only, so the cell shows no Out[])."""
+        c = self.by_name[name]
+        status, message = evaluate(c, target)
+        print(f"{MARKS[status]}  {c.title} ({c.hint})\n      {message}")
+
+    def scoreboard(self, namespace):
+        """Run every check on the targets found in namespace (pass globals()); print a table."""
+        outcomes = {}
+        for c in self.checks:
+            if c.target in namespace:
+                outcomes[c.name] = evaluate(c, namespace[c.target])
+            else:
+                outcomes[c.name] = ("todo", f"`{c.target}` is not defined yet")
+        outcomes = explain(self.checks, outcomes)
+        width = max(len(c.title) for c in self.checks)
+        print(self.title)
+        for i, c in enumerate(self.checks, 1):
+            status, message = outcomes[c.name]
+            print(f"  {i}. {c.title:<{width}}  {MARKS[status]:<5}  {message}")
+        passed = sum(s == "pass" for s, _ in outcomes.values())
+        todo = sum(s == "todo" for s, _ in outcomes.values())
+        tail = f" ({todo} not implemented yet)" if todo else ""
+        print(f"Score: {passed} of {len(self.checks)} passed{tail}")

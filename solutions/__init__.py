@@ -1,0 +1,1 @@
+"""The course's drills, one folder each (see grader.grading.drills)."""

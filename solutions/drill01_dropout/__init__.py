@@ -1,0 +1,1 @@
+"""Drill 01: dropout, the paper-to-code mock interview."""
