@@ -4,10 +4,8 @@ Heavy imports (torch) happen inside the commands that need them, so `release` an
 start fast. Bad input ends with one line on stderr and exit status 2, never a traceback.
 """
 import argparse
-import json
 import os
 import sys
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -43,6 +41,8 @@ def cmd_check(args):
     from grader.grading import collect, report
     from grader.grading.pipeline import Grader
     check_assignment(args.assignment)
+    if not os.path.exists(args.notebook):
+        raise UserError(f"no such file: {args.notebook}")
     subs, problems = collect.collect([args.notebook])
     if problems or not subs:
         raise UserError(problems[0].reason if problems else f"{args.notebook}: nothing to check")
@@ -51,31 +51,21 @@ def cmd_check(args):
     return 0 if result.status == "graded" and result.score == result.max_score else 1
 
 
-def load_config(path):
-    if not path:
-        return {}
-    try:
-        with open(path, encoding="utf-8") as f:
-            config = json.load(f)
-    except (OSError, json.JSONDecodeError) as e:
-        raise UserError(f"cannot read config {path}: {e}") from None
-    if not isinstance(config, dict) or set(config) - {"points", "limits"}:
-        raise UserError(f"config {path}: expected an object with 'points' and/or 'limits'")
-    return config
-
-
 def cmd_grade(args):
     from grader.grading import batch
+    from grader.grading.config import Config, ConfigError
     check_assignment(args.assignment)
     missing = [p for p in args.paths if not os.path.exists(p)]
     if missing:  # a typo on the command line, not a student's problem: no gradebook row
         raise UserError(f"no such file or folder: {missing[0]}")
-    config = load_config(args.config)
-    limits = config.setdefault("limits", {})
+    try:
+        config = Config.load(args.config) if args.config else Config()
+    except ConfigError as e:
+        raise UserError(str(e)) from None
     if args.timeout:
-        limits["seconds"] = args.timeout
+        config.limits["seconds"] = args.timeout
     if args.memory_mb:
-        limits["memory_bytes"] = int(args.memory_mb * 1024 * 1024)
+        config.limits["memory_bytes"] = int(args.memory_mb * 1024 * 1024)
     summary = batch.grade_paths(args.paths, args.out, jobs=args.jobs, assignment=args.assignment,
                                 config=config, progress=not args.quiet)
     print(summary)

@@ -6,7 +6,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from grader.drills.dropout01.scratch import record_torch_dropout_calls, torch_dropout_uses
+from grader.grading.scratch import record_torch_dropout_calls, torch_dropout_uses
 
 FLAGGED = [
     ("import torch.nn.functional as F\ny = F.dropout(x, 0.5)", "torch.nn.functional.dropout"),
@@ -99,7 +99,7 @@ def test_runtime_restores_torch_after_an_exception():
 
 
 def test_corpus_correct_files_are_clean_and_torch_dropout_is_flagged():
-    root = Path(__file__).parent / "implementations"
+    root = Path(__file__).parent.parent / "solutions" / "drill01_dropout" / "mutants"
     for path in (root / "correct").glob("*.py"):
         assert torch_dropout_uses(path.read_text()) == [], path.name
     flagged = torch_dropout_uses((root / "buggy" / "torch_dropout.py").read_text())

@@ -1,87 +1,110 @@
-"""Generate the sample submissions that `make grade` grades (submissions/samples/).
+"""Generate each drill's sample submissions, solutions/<id>/samples/, from DRILL.samples.
 
-Each sample is the current student notebook with only its answer cell replaced, so the
-samples follow the course as it changes; tests/test_samples.py fails when the committed
-files differ from what this script writes. Names follow the LMS exports `grade` reads:
+A sample is the current student notebook with answers filled in:
+  "correct"        the solution's answer cells (markers removed)
+  "stub"           the untouched student notebook
+  "buggy/NAME"     the solution's answers, then mutants/buggy/NAME.py over them: an answer
+                   cell whose definitions the mutant all redefines is replaced by it, else
+                   the mutant becomes a new cell after the last answer cell
+So the samples follow the course as it changes; tests/test_drills.py fails when a committed
+sample differs from what this writes. Names follow the LMS exports `grade` reads.
 
-  correct  the reference solution                       Canvas  lovelaceada_1001_5001_dropout.ipynb
-  bug 1    survivors multiplied by (1 - p), not divided Moodle  Alan Turing_1002_.../dropout.ipynb
-  bug 2    `if self.train` (a method, always truthy)    Canvas  hoppergrace_LATE_1003_5003_...
-  stub     the untouched student notebook               Canvas  noetheremmy_1004_5004_dropout.ipynb
-
-Run: .venv/bin/python submissions/make_samples.py
+Run: .venv/bin/python -m grader.build.samples [DRILL_ID ...]
 """
-import json
+import ast
+import copy
 import os
 import shutil
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
-sys.path.insert(0, REPO)
-
 from grader.build import notebook, release
-    from grader.grading import drills  # noqa: E402
-
-DRILL = "dropout01"
-OUT = os.path.join(HERE, "samples")
-NAMES = {
-    "correct": "lovelaceada_1001_5001_dropout.ipynb",
-    "scale_by_keep": "Alan Turing_1002_assignsubmission_file_/dropout.ipynb",
-    "train_method": "hoppergrace_LATE_1003_5003_01_dropout_mock_interview.ipynb",
-    "stub": "noetheremmy_1004_5004_dropout.ipynb",
-}
-# (text in the reference, what the bug writes instead)
-BUGS = {
-    "scale_by_keep": ("return x * mask / keep", "return x * mask * keep"),
-    "train_method": ("if not self.training", "if not self.train"),
-}
+from grader.grading import drills
 
 
-def answer_index(nb):
-    """The index of the one `# @drill answer` cell."""
-    found = [i for i, c in enumerate(nb["cells"]) if notebook.role(c)[0] == "answer"]
-    if len(found) != 1:
-        raise ValueError(f"expected one answer cell, found {len(found)}")
-    return found[0]
+def answer_indices(nb):
+    return [i for i, c in enumerate(nb["cells"]) if notebook.role(c)[0] == "answer"]
 
 
-def reference_answer(solution_nb):
-    """The solution's answer cell with the BEGIN/END SOLUTION marker lines removed."""
-    src = notebook.source(solution_nb["cells"][answer_index(solution_nb)])
+def without_markers(src):
+    """An answer cell's source with its BEGIN/END SOLUTION lines removed."""
     return "".join(line for line in src.splitlines(keepends=True)
                    if not (release.SOLUTION.match(line.rstrip("\n"))
                            or release.END.match(line.rstrip("\n"))))
 
 
-def with_answer(student_nb, answer):
-    """The student notebook (a copy) with its answer cell's source replaced."""
-    nb = json.loads(json.dumps(student_nb))
-    nb["cells"][answer_index(nb)]["source"] = notebook.split_lines(answer)
+def defined_names(src):
+    """Top-level names a piece of code defines (classes, functions, assignments)."""
+    try:
+        tree = ast.parse(src)
+    except SyntaxError:
+        return set()
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names
+
+
+def answered(student_nb, solution_nb):
+    """The student notebook (a copy) with the solution's answers in its answer cells."""
+    nb = copy.deepcopy(student_nb)
+    mine, theirs = answer_indices(nb), answer_indices(solution_nb)
+    if len(mine) != len(theirs):
+        raise ValueError(f"{len(mine)} answer cells in the student notebook, "
+                         f"{len(theirs)} in the solution")
+    for i, j in zip(mine, theirs):
+        src = without_markers(notebook.source(solution_nb["cells"][j]))
+        nb["cells"][i]["source"] = notebook.split_lines(src)
     return nb
 
 
-def samples(repo=REPO):
-    """{path under samples/: notebook text} for every sample."""
-    solution, student = (os.path.join(repo, p) for p in drills.paths(DRILL))
+def with_code(nb, code):
+    """nb (a copy) with `code` over its answers: it replaces the answer cell whose
+    definitions it all redefines, else it goes in a new cell after the last answer."""
+    nb = copy.deepcopy(nb)
+    answers = answer_indices(nb)
+    mine = defined_names(code)
+    for i in answers:
+        theirs = defined_names(notebook.source(nb["cells"][i]))
+        if theirs and theirs <= mine:
+            nb["cells"][i]["source"] = notebook.split_lines("# @drill answer\n" + code)
+            return nb
+    cell = {"cell_type": "code", "execution_count": None, "id": "learner-extra",
+            "metadata": {}, "outputs": [], "source": notebook.split_lines(code)}
+    nb["cells"].insert(answers[-1] + 1 if answers else len(nb["cells"]), cell)
+    return nb
+
+
+def samples(drill):
+    """{path under samples/: notebook text} for every sample the drill declares."""
+    solution, student = (os.path.join(drills.ROOT, p) for p in drills.paths(drill.id))
     student_nb = notebook.read(student)
-    reference = reference_answer(notebook.read(solution))
-    answers = {"correct": reference, "stub": None}
-    for bug, (good, bad) in BUGS.items():
-        if reference.count(good) != 1:
-            raise ValueError(f"{bug}: the reference no longer contains {good!r} exactly once")
-        answers[bug] = reference.replace(good, bad)
-    return {NAMES[k]: notebook.dumps(student_nb if a is None else with_answer(student_nb, a))
-            for k, a in answers.items()}
+    full = answered(student_nb, notebook.read(solution))
+    out = {}
+    for name, kind in drill.samples.items():
+        if kind == "stub":
+            nb = student_nb
+        elif kind == "correct":
+            nb = full
+        else:
+            with open(os.path.join(drill.folder, "mutants", kind + ".py"), encoding="utf-8") as f:
+                nb = with_code(full, f.read())
+        out[name] = notebook.dumps(nb)
+    return out
 
 
-def main(out=OUT):
-    """Rewrite out/ with exactly the samples (stale files removed)."""
-    shutil.rmtree(out, ignore_errors=True)
-    for name, text in samples().items():
-        notebook.write_atomic(os.path.join(out, name), text)
-        print(os.path.relpath(os.path.join(out, name), REPO))
+def main(ids):
+    """Rewrite each drill's samples/ with exactly its samples (stale files removed)."""
+    for drill_id in ids or drills.ids():
+        drill = drills.load(drill_id)
+        out = os.path.join(drill.folder, "samples")
+        shutil.rmtree(out, ignore_errors=True)
+        for name, text in samples(drill).items():
+            notebook.write_atomic(os.path.join(out, name), text)
+            print(os.path.relpath(os.path.join(out, name), drills.ROOT))
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:2])
+    main(sys.argv[1:])

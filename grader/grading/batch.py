@@ -3,17 +3,20 @@
 Each student's results.json and feedback.html are written atomically the moment they are
 ready; a rerun with the same --out reuses every result whose submission hash and grading
 settings are unchanged, so a batch killed at any point finishes without regrading or
-duplicating anything. The gradebook is rebuilt from the results at the end.
+duplicating anything. The gradebook is rebuilt from the results at the end. No input stops
+the batch: whatever one file makes go wrong is that student's row, with a one-line reason.
 """
 import json
 import os
 import sys
-import time
+
+from tqdm import tqdm
 
 from grader.build import notebook
 from grader.grading import collect, report
-from grader.grading.model import Result, Submission
-from grader.grading.pipeline import Grader, config_digest
+from grader.grading.config import Config
+from grader.grading.model import Submission, failed
+from grader.grading.pipeline import Grader
 
 
 def student_dir(out, student):
@@ -26,7 +29,7 @@ def load_previous(out, sub, digest):
     try:
         with open(path, encoding="utf-8") as f:
             result = report.result_from_json(json.load(f))
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
     if result.sha256 == sub.sha256 and result.config == digest:
         return result
@@ -40,55 +43,38 @@ def save(out, result):
                           json.dumps(report.results_json(result), indent=1) + "\n")
 
 
-class Progress:
-    """A one-line progress bar on stderr (plain lines when stderr is not a terminal)."""
-
-    def __init__(self, total, enabled):
-        self.total, self.done, self.errors = total, 0, 0
-        self.enabled = enabled and total > 0
-        self.tty = sys.stderr.isatty()
-        self.start = time.monotonic()
-
-    def step(self, result):
-        self.done += 1
-        self.errors += result.status == "error"
-        if not self.enabled:
-            return
-        elapsed = time.monotonic() - self.start
-        eta = elapsed / self.done * (self.total - self.done)
-        bar = "#" * int(30 * self.done / self.total)
-        line = (f"[{bar:<30}] {self.done}/{self.total} graded, {self.errors} errors, "
-                f"{elapsed:.0f}s elapsed, ~{eta:.0f}s left")
-        if self.tty:
-            print("\r" + line, end="\n" if self.done == self.total else "", file=sys.stderr,
-                  flush=True)
-        elif self.done == self.total or self.done % max(1, self.total // 10) == 0:
-            print(line, file=sys.stderr, flush=True)
-
-
 def grade_paths(paths, out, jobs=1, assignment=None, config=None, progress=True):
     """Grade everything under paths into out; returns a one-paragraph summary."""
-    config = config or {}
+    config = config or Config()
     subs, problems = collect.collect(paths)
     grader = Grader(assignment, config)
-    digest = config_digest(config)
+    digest = config.digest()
     os.makedirs(out, exist_ok=True)
     results, todo = [], []
     for problem in problems:
         sub = Submission(student=problem.student, name=problem.name, kind="", data=b"")
-        results.append(grader.failed(sub, problem.reason))
+        results.append(failed(sub, problem.reason, assignment or "", config=digest))
     for sub in subs:
         previous = load_previous(out, sub, digest)
         (results.append(previous) if previous else todo.append(sub))
     reused = len(results) - len(problems)
     for result in results[:len(problems)]:
         save(out, result)
-    bar = Progress(len(todo), progress)
+    bar = tqdm(total=len(todo), unit="submission", disable=not progress or not todo,
+               file=sys.stderr, dynamic_ncols=True, mininterval=0.5)
+
+    errors = 0
 
     def done(result):
+        nonlocal errors
         save(out, result)
-        bar.step(result)
-    results += grader.grade(todo, jobs=jobs, on_done=done)
+        errors += result.status == "error"
+        bar.set_postfix(errors=errors, refresh=False)
+        bar.update(1)
+    try:
+        results += grader.grade(todo, jobs=jobs, on_done=done)
+    finally:
+        bar.close()
     check_names, titles = [], {}
     for r in results:
         for c in r.checks:

@@ -61,6 +61,10 @@ class _Item:
     data: bytes = b""
     reason: str = ""
 
+    def __post_init__(self):  # names on disk may hold bytes that are not UTF-8
+        self.chain = [_text(c) for c in self.chain]
+        self.label, self.reason = _text(self.label), _text(self.reason)
+
 
 @dataclass
 class _Budget:
@@ -80,7 +84,7 @@ def safe_id(text, max_bytes=ID_BYTES):
     text = unicodedata.normalize("NFC", str(text))
     out = "".join("_" if ch.isspace() else ch for ch in text
                   if ch.isspace() or ch in "-_." or unicodedata.category(ch)[0] in "LNM")
-    out = re.sub(r"_+", "_", out).lstrip("._-")
+    out = out.lstrip("._-")  # runs of '_' stay: a__b and a_b are different students
     out = out.encode("utf-8")[:max_bytes].decode("utf-8", "ignore").rstrip(".")
     if not out:
         return "student"
@@ -89,10 +93,32 @@ def safe_id(text, max_bytes=ID_BYTES):
 
 def collect(paths, limits=Limits()):
     """(submissions, problems) from files, folders and .zip archives; one entry per student."""
+    return _by_student(_items(paths, limits))
+
+
+def latest(folder, student, limits=Limits()):
+    """(submission or None, every input's label) for one submitter's folder (Gradescope):
+    the newest notebook, else the newest .py file; labels are relative to the folder."""
+    items = _items([folder], limits)
+    prefix = os.path.join(folder, "")
+    for item in items:
+        item.label = item.label[len(prefix):] if item.label.startswith(prefix) else item.label
+    good = [i for i in items if i.kind == "ipynb"] or [i for i in items if i.kind]
+    if not good:
+        return None, [i.label for i in items]
+    good.sort(key=lambda i: (i.when, i.label))
+    win = good[-1]
+    others = [i.label for i in reversed(good[:-1])]
+    return Submission(student=student, name=win.label, kind=win.kind, data=win.data,
+                      sha256=hashlib.sha256(win.data).hexdigest(), order=(win.when, win.label),
+                      superseded=others), [i.label for i in items]
+
+
+def _items(paths, limits):
     items = []
     for path in paths:
         items += _from_path(str(path), limits)
-    return _by_student(items)
+    return items
 
 
 def _ext(name):
@@ -103,9 +129,15 @@ def _hidden(name):
     return name.startswith(".") or name == "__MACOSX"
 
 
-def _one_line(text):
+def one_line(text):
     """Reasons name paths, and a file name on disk may hold a line break."""
     return re.sub(r"[\r\n]+", " ", text)
+
+
+def _text(name):
+    """A file name as text that can be written anywhere: undecodable bytes (kept by Python as
+    surrogates) become U+FFFD."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _mib(n):
@@ -322,8 +354,8 @@ def _by_student(items):
             subs.append(Submission(
                 student=sid, name=win.label, kind=win.kind, data=win.data,
                 sha256=hashlib.sha256(win.data).hexdigest(), order=order,
-                superseded=older + [_one_line(f"{p.label} ({p.reason})") for p in bad]))
+                superseded=older + [one_line(f"{p.label} ({p.reason})") for p in bad]))
         else:
             more = f" (+{len(bad) - 1} more unusable)" if len(bad) > 1 else ""
-            problems.append(Problem(sid, bad[-1].label, _one_line(bad[-1].reason + more)))
+            problems.append(Problem(sid, bad[-1].label, one_line(bad[-1].reason + more)))
     return subs, problems

@@ -1,40 +1,25 @@
 """Gradescope entry point: grade the one submission in /autograder and write results.json.
 
-Gradescope runs `run_autograder`, which runs `python3 -m grader.gradescope` from
+Gradescope runs `run_autograder`, which runs `python3 -m grader gradescope` from
 /autograder/source. The root /autograder can be moved with the AUTOGRADER_ROOT environment
 variable, so the same script runs against a fake tree in tests. results.json is always
 written, even when nothing gradable was submitted or grading itself crashed: without it
 Gradescope shows the student a bare "autograder failed" message.
 """
-import hashlib
 import json
 import os
 import traceback
 
-from grader.grading.model import Result, Submission
+from grader.grading import collect
+from grader.grading.model import Submission, failed
 from grader.build.notebook import write_atomic
 from grader.grading.report import results_json
 
-SKIP_DIRS = {".ipynb_checkpoints", "__MACOSX", "__pycache__"}
 
 
 def root():
     """The autograder root: /autograder on Gradescope, elsewhere in tests."""
     return os.environ.get("AUTOGRADER_ROOT", "/autograder")
-
-
-def candidates(folder):
-    """Every .ipynb, else every .py, under folder, newest first (mtime, then name)."""
-    found = {"ipynb": [], "py": []}
-    for here, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
-        for f in files:
-            kind = f.rsplit(".", 1)[-1].lower() if "." in f else ""
-            if kind in found and not f.startswith("."):
-                path = os.path.join(here, f)
-                found[kind].append((os.path.getmtime(path), os.path.relpath(path, folder), path))
-    files = found["ipynb"] or found["py"]
-    return sorted(files, reverse=True)
 
 
 def student_id(submission_dir):
@@ -46,44 +31,30 @@ def student_id(submission_dir):
             users = json.load(f).get("users") or []
         ids = [str(u.get("email") or u.get("name") or u.get("id")) for u in users]
         return ",".join(ids) or "student"
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):
         return "student"
-
-
-def failed(student, reason, source=""):
-    """A zero-score Result that tells the student, in one line, why nothing was graded."""
-    return Result(student=student, assignment="", status="error", reason=reason, checks=[],
-                  seconds=0.0, sha256="", source_name=source)
 
 
 def grade_folder(submission_dir, grade):
     """Grade the newest notebook (or .py) in submission_dir; a crash in grade becomes a Result.
 
-    grade(sub) -> Result defaults to grader.pipeline.grade_one.
+    grade(sub) -> Result defaults to grader.grading.pipeline.grade_one.
     """
     student = student_id(submission_dir)
-    files = candidates(submission_dir)
-    if not files:
+    sub, _ = collect.latest(submission_dir, student)
+    if sub is None:
         present = sorted(os.listdir(submission_dir)) if os.path.isdir(submission_dir) else []
-        seen = ", ".join(present[:10]) or "nothing"
-        return failed(student, f"no .ipynb or .py file found in the submission (found: {seen})")
-    mtime, name, path = files[0]
-    with open(path, "rb") as f:
-        data = f.read()
-    sub = Submission(student=student, name=name, kind=path.rsplit(".", 1)[-1].lower(), data=data,
-                     sha256=hashlib.sha256(data).hexdigest(), order=(mtime, name))
+        listed = ", ".join(present[:10]) or "nothing"
+        nobody = Submission(student=student, name="", kind="", data=b"")
+        return failed(nobody, f"no .ipynb or .py file found in the submission (found: {listed})")
     try:
         if grade is None:
             from grader.grading.pipeline import grade_one as grade  # lazy: pulls in torch
-        result = grade(sub)
+        return grade(sub)
     except Exception as e:  # the grader's own bug: keep the trace for staff (stdout is hidden)
         traceback.print_exc()
-        result = failed(student, f"the autograder itself failed ({type(e).__name__}); "
-                                 "the details are in the log for course staff", name)
-        result.sha256 = sub.sha256
-    if not result.superseded:
-        result.superseded = [n for _, n, _ in files[1:]]
-    return result
+        return failed(sub, f"the autograder itself failed ({type(e).__name__}); the details "
+                           "are in the log for course staff")
 
 
 def main(submission_dir=None, results_dir=None, grade=None):

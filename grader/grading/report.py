@@ -1,20 +1,26 @@
 """What grading hands out: Gradescope's results.json, a student's feedback page, the gradebook.
 
-Standard library only, so `python -m grader check` and the Gradescope entry point start fast.
-Captured output is for instructors: it goes only into results.json as a test hidden from
-students, never into feedback.html, the scoreboard, or any visible field.
+No torch, so `python -m grader check` and the Gradescope entry point start fast. Captured
+output is for instructors: it goes only into results.json as a test hidden from students,
+never into feedback.html, the scoreboard, or any visible field.
 """
 import csv
-import html
 import io
+import os
+
+import jinja2
 
 from grader.grading.model import CheckResult, Result
 from grader.build.notebook import write_atomic
 
 CAPTURED = "Captured output (instructor only)"
+STATUS_LABELS = {"pass": "pass", "fail": "fail", "todo": "todo", "error": "error"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as a formula
 EXTRA_KEYS = ("student", "sha256", "status", "reason", "superseded", "cell_errors",
-              "assignment", "source_name", "seconds", "demo", "config")
+              "assignment", "source_name", "seconds", "shown", "config", "protections")
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(os.path.join(os.path.dirname(__file__), "templates")),
+    autoescape=True, trim_blocks=True, lstrip_blocks=True)
 
 
 def _num(x):
@@ -22,8 +28,15 @@ def _num(x):
     return f"{round(float(x), 4):g}"
 
 
-def _demo_value(v):
+def _value(v):
     return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def column(c):
+    """A check's gradebook cell: its points, or for a check worth 0 points its verdict word."""
+    if c.max_score == 0:
+        return {"pass": c.words[0], "fail": c.words[1]}.get(c.status, c.status)
+    return _num(c.score)
 
 
 def summary_text(result: Result) -> str:
@@ -31,9 +44,9 @@ def summary_text(result: Result) -> str:
     lines = [f"Score: {_num(result.score)} / {_num(result.max_score)}"]
     if result.status != "graded":
         lines.append(f"The submission could not be graded fully: {result.reason}")
-    if result.demo:
-        lines.append("Demo results:")
-        lines += [f"  {k}: {_demo_value(v)}" for k, v in result.demo.items()]
+    if result.shown:
+        lines.append("Your numbers:")
+        lines += [f"  {k}: {_value(v)}" for k, v in result.shown.items()]
     if result.cell_errors:
         lines.append("Cells that raised an error:")
         lines += [f"  {e}" for e in result.cell_errors]
@@ -50,7 +63,8 @@ def results_json(result: Result) -> dict:
             "name": c.title, "number": str(i), "score": c.score, "max_score": c.max_score,
             "status": "passed" if c.status == "pass" else "failed", "output": c.message,
             "visibility": "visible" if c.visible else "after_published",
-            "tags": [c.name], "extra_data": {"name": c.name, "status": c.status},
+            "tags": [c.name],
+            "extra_data": {"name": c.name, "status": c.status, "words": list(c.words)},
         })
     if result.captured_output:
         tests.append({"name": CAPTURED, "score": 0, "max_score": 0, "status": "passed",
@@ -78,77 +92,23 @@ def result_from_json(d: dict) -> Result:
             name=te.get("name", t.get("name", "")), title=t.get("name", ""),
             score=t.get("score", 0), max_score=t.get("max_score", 0),
             visible=t.get("visibility", "visible") == "visible",
-            status=te.get("status", "pass" if passed else "fail"), message=t.get("output", "")))
+            status=te.get("status", "pass" if passed else "fail"), message=t.get("output", ""),
+            words=tuple(te.get("words", ("pass", "fail")))))
     return Result(
         student=extra.get("student", ""), assignment=extra.get("assignment", ""),
         status=extra.get("status", "graded"), reason=extra.get("reason", ""), checks=checks,
         seconds=extra.get("seconds", d.get("execution_time", 0)),
         sha256=extra.get("sha256", ""), source_name=extra.get("source_name", ""),
-        demo=extra.get("demo", {}), cell_errors=extra.get("cell_errors", []),
+        shown=extra.get("shown", {}), cell_errors=extra.get("cell_errors", []),
         captured_output=captured, superseded=extra.get("superseded", []),
-        config=extra.get("config", ""))
-
-
-CSS = """
-body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;max-width:46rem;margin:2rem auto;
- padding:0 1rem;color:#1f2328;background:#fff}
-h1{font-size:1.4rem;margin:0 0 .2rem}h2{font-size:1.05rem;margin:1.6rem 0 .5rem}
-.meta{color:#59636e;font-size:.9rem}
-.score{font-size:2rem;font-weight:700;margin:.8rem 0}
-.note{border-left:4px solid #d29922;background:#fff8c5;padding:.5rem .8rem;margin:.8rem 0}
-.error{border-left-color:#cf222e;background:#ffebe9}
-ul.checks{list-style:none;padding:0}
-ul.checks li{border:1px solid #d1d9e0;border-radius:6px;padding:.5rem .8rem;margin:.4rem 0}
-.badge{display:inline-block;min-width:3.2rem;text-align:center;border-radius:1rem;
- font-size:.8rem;font-weight:700;padding:0 .5rem;margin-right:.5rem;color:#fff}
-.pass{background:#1a7f37}.fail{background:#cf222e}
-.pts{float:right;color:#59636e}.msg{margin:.3rem 0 0;color:#3d444d;white-space:pre-wrap}
-table{border-collapse:collapse}td,th{border:1px solid #d1d9e0;padding:.2rem .6rem;text-align:left}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
-code{font:13px ui-monospace,SFMono-Regular,Menlo,monospace}
-"""
-
-
-def _check_item(c):
-    e = html.escape
-    ok = c.status == "pass"
-    title = e(c.title) if c.visible else "hidden check: " + e(c.title)
-    msg = f'<p class="msg">{e(c.message)}</p>' if c.message else ""
-    return (f'<li><span class="badge {"pass" if ok else "fail"}">{"pass" if ok else "fail"}</span>'
-            f'{title}<span class="pts">{_num(c.score)} / {_num(c.max_score)}</span>{msg}</li>')
+        config=extra.get("config", ""), protections=extra.get("protections", []))
 
 
 def feedback_html(result: Result) -> str:
     """A self-contained page for the student (inline CSS, no script, nothing fetched)."""
-    e = html.escape
-    parts = [
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>Feedback: {e(result.assignment)}</title><style>{CSS}</style></head><body>",
-        f"<h1>Feedback: {e(result.assignment)}</h1>",
-        f'<p class="meta">{e(result.student)} &middot; <code>{e(result.source_name)}</code></p>',
-        f'<p class="score">{_num(result.score)} / {_num(result.max_score)}</p>',
-    ]
-    if result.status != "graded":
-        parts.append(f'<p class="note error">Your submission could not be graded fully: '
-                     f'{e(result.reason)}</p>')
-    if result.superseded:
-        parts.append('<p class="note">Only your newest file was graded. Not graded: '
-                     + ", ".join(f"<code>{e(s)}</code>" for s in result.superseded) + "</p>")
-    if result.checks:
-        parts.append('<h2>Checks</h2><ul class="checks">')
-        parts += [_check_item(c) for c in result.checks]
-        parts.append("</ul>")
-    if result.demo:
-        parts.append("<h2>Demo results</h2><table><tr><th>quantity</th><th>value</th></tr>")
-        parts += [f'<tr><td>{e(str(k))}</td><td class="num">{e(_demo_value(v))}</td></tr>'
-                  for k, v in result.demo.items()]
-        parts.append("</table>")
-    if result.cell_errors:
-        parts.append("<h2>Cells that raised an error</h2><ul>")
-        parts += [f"<li><code>{e(str(err))}</code></li>" for err in result.cell_errors]
-        parts.append("</ul>")
-    parts.append("</body></html>\n")
-    return "\n".join(parts)
+    return TEMPLATES.get_template("feedback.html.j2").render(
+        r=result, num=_num, value=_value, label=STATUS_LABELS)
+
 
 
 def _cell(v):
@@ -166,9 +126,9 @@ def write_gradebook(path, results, check_names, titles):
                                    *(titles.get(n, n) for n in check_names),
                                    "status", "reason", "seconds", "source", "superseded"]])
     for r in sorted(results, key=lambda r: r.student):
-        earned = {c.name: c.score for c in r.checks}
+        earned = {c.name: column(c) for c in r.checks}
         row = [r.student, _num(r.score), _num(r.max_score),
-               *(_num(earned.get(n, 0)) for n in check_names),
+               *(earned.get(n, "") for n in check_names),
                r.status, r.reason, f"{r.seconds:.1f}", r.source_name, "; ".join(r.superseded)]
         w.writerow([_cell(v) for v in row])
     write_atomic(path, buf.getvalue())
@@ -183,7 +143,10 @@ def scoreboard_text(result: Result) -> str:
     width = max((len(c.title) for c in shown), default=0)
     for c in shown:
         mark = {"pass": "pass", "todo": "todo"}.get(c.status, "FAIL")
-        lines.append(f"  {mark}  {c.title:<{width}}  {_num(c.score)}/{_num(c.max_score)}")
+        points = column(c) if c.max_score == 0 else f"{_num(c.score)}/{_num(c.max_score)}"
+        if c.max_score == 0 and c.status in ("pass", "fail"):
+            mark = "note"
+        lines.append(f"  {mark}  {c.title:<{width}}  {points}")
         if c.status != "pass" and c.message:
             lines += [f"        {ln}" for ln in c.message.splitlines()]
     for err in result.cell_errors:

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 SIGMAS = 6.0
 FALSE_FAIL = math.erfc(SIGMAS / math.sqrt(2.0))
-MARKS = {"pass": "pass", "fail": "FAIL", "todo": "todo", "error": "ERROR"}
+MARKS = {"pass": "PASS", "fail": "FAIL", "todo": "TODO", "error": "ERROR"}
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader.drills.dropout01 import training as T
+from solutions.drill01_dropout import training as T
 
-IMPLEMENTATIONS = Path(__file__).parent / "implementations"
+IMPLEMENTATIONS = Path(__file__).parent.parent / "mutants"
 Reference = runpy.run_path(str(IMPLEMENTATIONS / "correct" / "rand_like_ge.py"))["Dropout"]
 
 
