@@ -50,7 +50,7 @@ def grade(paths, out, jobs=1):
 def batch_folder(folder, n):
     """n distinct notebooks, cycling through the correct implementations' styles."""
     sys.path.insert(0, str(ROOT))
-    from grader import notebook
+    from grader.build import notebook
     import importlib.util
     spec = importlib.util.spec_from_file_location("make_samples",
                                                   ROOT / "submissions" / "make_samples.py")
@@ -70,7 +70,7 @@ def stages():
     out = {}
     start = time.perf_counter()
     sys.path.insert(0, str(ROOT))
-    from grader import collect, drills, pipeline
+    from grader.grading import collect, drills, pipeline
     out["parent: import grader (torch)"] = time.perf_counter() - start
     import torch
 
@@ -80,7 +80,7 @@ def stages():
         out[label] = time.perf_counter() - t
         return value
     grader = pipeline.Grader()
-    drill = timed("parent: load drill", lambda: drills.load("dropout01"))
+    drill = timed("parent: load drill", lambda: drills.load("drill01_dropout"))
     payloads = timed("parent: prepare payloads", lambda: grader.payloads(drill))
     timed("parent: preload (once per batch)", pipeline.preload)
     [sub], _ = collect.collect([str(SOLUTION)])

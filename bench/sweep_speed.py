@@ -19,7 +19,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
-from grader.drills.dropout01 import training as T  # noqa: E402
+from solutions.drill01_dropout import training as T  # noqa: E402
 
 REFERENCE = ROOT / "tests" / "implementations" / "correct" / "rand_like_ge.py"
 

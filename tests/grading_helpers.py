@@ -7,33 +7,33 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-IMPLEMENTATIONS = REPO / "tests" / "implementations"
-SOLUTION = REPO / "solutions" / "01_dropout_mock_interview.ipynb"
-STUDENT = REPO / "notebooks" / "01_dropout_mock_interview.ipynb"
+from grader.build import notebook, samples
+from grader.grading import drills
 
-# submissions/make_samples.py is a script, loaded by path
-_spec = importlib.util.spec_from_file_location("make_samples",
-                                               REPO / "submissions" / "make_samples.py")
-make_samples = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(make_samples)
+REPO = Path(__file__).resolve().parent.parent
+# The engine's tests grade drill 01's notebooks and its corpus of implementations: a real
+# drill, not a toy; other drills are tested by tests/test_drills.py and their own tests.
+DRILL = "drill01_dropout"
+IMPLEMENTATIONS = REPO / "solutions" / DRILL / "mutants"
+SOLUTION, STUDENT = (REPO / p for p in drills.paths(DRILL))
 
 
 def run_grader(*args, timeout=300, **kwargs):
-    """`python -m grader ARGS` from the repository root; a CompletedProcess with text."""
+    """`python -m grader ARGS` from the repository root; a CompletedProcess with text.
+    A .py submission has no setup line: pass --assignment."""
     return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], cwd=REPO,
                           capture_output=True, text=True, timeout=timeout, **kwargs)
 
 
 def notebook_with(code):
     """The student notebook's text with `code` as its answer cell."""
-    from grader import notebook
+    from grader.build import notebook
     nb = make_samples.with_answer(notebook.read(STUDENT), code)
     return notebook.dumps(nb)
 
 
 def implementations(kind):
-    """Sorted paths of tests/implementations/<kind>/*.py."""
+    """Sorted paths of drill 01's mutants/<kind>/*.py."""
     return sorted((IMPLEMENTATIONS / kind).glob("*.py"))
 
 

@@ -20,7 +20,7 @@ import pytest
 from grading_helpers import (REPO, bug_targets, fill, gradebook, implementations, results,
                              run_grader, without_timing)
 
-from grader import drills
+from grader.grading import drills
 
 CORRECT = implementations("correct")
 BUGGY = implementations("buggy")
@@ -46,7 +46,7 @@ def test_every_buggy_implementation_loses_points(tmp_path):
     proc = run_grader("grade", tmp_path / "in", "--out", tmp_path / "out", "--jobs", "2",
                       "--quiet")
     assert proc.returncode == 0, proc.stderr
-    drill = drills.load("dropout01")
+    drill = drills.load("drill01_dropout")
     rows = gradebook(tmp_path / "out")
     assert sorted(rows) == sorted(p.stem for p in BUGGY)
     for path in BUGGY:

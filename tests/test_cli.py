@@ -10,7 +10,7 @@ import pytest
 from grading_helpers import (IMPLEMENTATIONS, REPO, SOLUTION, STUDENT, fill, gradebook,
                              notebook_with, results, run_built_autograder, run_grader)
 
-from grader import drills, report
+from grader.grading import drills, report
 from grader.drills.dropout01 import checks, hidden
 
 TOP_KEYS = {"score", "execution_time", "output", "output_format", "test_output_format",
@@ -134,7 +134,7 @@ def test_grade_exits_0_whatever_the_scores(mixed):
 
 def test_gradebook_columns_and_latest_wins(mixed):
     _, out = mixed
-    drill = drills.load("dropout01")
+    drill = drills.load("drill01_dropout")
     rows = gradebook(out)
     with open(out / "gradebook.csv", encoding="utf-8") as f:
         header = f.readline().rstrip("\n")

@@ -11,10 +11,11 @@ import shutil
 import papermill
 import pytest
 
-from grader import drills, notebook
+from grader.build import notebook
+from grader.grading import drills
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SOLUTION, STUDENT = (os.path.join(ROOT, p) for p in drills.paths("dropout01"))
+SOLUTION, STUDENT = (os.path.join(ROOT, p) for p in drills.paths("drill01_dropout"))
 
 
 def _answer_source(nb):

@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from grader.collect import Limits, collect, safe_id
+from grader.grading.collect import Limits, collect, safe_id
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NB = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'

@@ -8,9 +8,9 @@ import zipfile
 
 import pytest
 
-from grader import gradescope
+from grader.grading import gradescope
 from grading_helpers import run_built_autograder
-from grader.model import CheckResult, Result
+from grader.grading.model import CheckResult, Result
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # gradescope/build.py is a script, not a package; loaded by path so that PyPI's `build`
@@ -67,7 +67,7 @@ def stub(seen):
     def grade(sub):
         seen.append(sub)
         check = CheckResult("shape", "Keeps the shape", 1, 1, True, "pass", "")
-        return Result(student=sub.student, assignment="dropout01", status="graded", reason="",
+        return Result(student=sub.student, assignment="drill01_dropout", status="graded", reason="",
                       checks=[check], seconds=3.2, sha256=sub.sha256, source_name=sub.name,
                       captured_output="hello from the student")
     return grade

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import report, sandbox
+from grader.grading import report, sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = Path(__file__).parent / "hostile"

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from grader import notebook
+from grader.build import notebook
 
 
 @pytest.mark.parametrize("text, fragment", [
@@ -56,7 +56,7 @@ def test_source_tolerates_any_shape(source, expected):
 
 
 @pytest.mark.parametrize("first, role", [
-    ("# @drill setup dropout01", ("setup", "dropout01")),
+    ("# @drill setup drill01_dropout", ("setup", "drill01_dropout")),
     ("#@drill answer", ("answer", None)),
     ("# @drill inline grader/inline/timer.py", ("inline", "grader/inline/timer.py")),
     ("<!-- @drill instructor -->", ("instructor", None)),

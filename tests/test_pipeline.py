@@ -1,12 +1,12 @@
 """The grading core's judging step, without a child process."""
-from grader import drills
-from grader.model import Submission
-from grader.pipeline import Grader
-from grader.sandbox import Outcome
+from grader.grading import drills
+from grader.grading.model import Submission
+from grader.grading.pipeline import Grader
+from grader.grading.sandbox import Outcome
 
 
 def test_a_failed_check_carries_its_hint_and_a_passed_one_does_not():
-    drill = drills.load("dropout01")
+    drill = drills.load("drill01_dropout")
     grader = Grader()
     sub = Submission(student="s", name="s.py", kind="py", data=b"")
     outcome = Outcome(tasks={"eval_identity": ("error", "raised ValueError: boom")})

@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from grader import drills, notebook, release
+from grader.build import notebook, release
+from grader.grading import drills
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -108,11 +109,11 @@ def test_inlined_cells_equal_their_single_definition(drill_id):
 
 def test_markers_survive_an_editor_that_drops_metadata():
     """Colab or JupyterLab may drop cell metadata and ids when a learner saves."""
-    _, student = drills.paths("dropout01")
+    _, student = drills.paths("drill01_dropout")
     nb = notebook.read(os.path.join(ROOT, student))
     stripped = {"cells": [{"cell_type": c["cell_type"], "source": notebook.source(c)}
                           for c in nb["cells"]], "nbformat": 4}
     again = notebook.parse(json.dumps(stripped))
     roles = [notebook.role(c)[0] for c in again["cells"]]
     assert "answer" in roles and "setup" in roles
-    assert drills.detect(notebook.source(c) for c in again["cells"]) == "dropout01"
+    assert drills.detect(notebook.source(c) for c in again["cells"]) == "drill01_dropout"

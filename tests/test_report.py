@@ -3,8 +3,8 @@ import csv
 import json
 import re
 
-from grader.model import CheckResult, Result
-from grader.report import (CAPTURED, feedback_html, result_from_json, results_json,
+from grader.grading.model import CheckResult, Result
+from grader.grading.report import (CAPTURED, feedback_html, result_from_json, results_json,
                            scoreboard_text, write_gradebook)
 
 SECRET = "PRINTED-BY-STUDENT-7f3a"  # only ever allowed in the instructor-only test
@@ -18,7 +18,7 @@ def make_result(**kw):
         CheckResult("eval", "Identity in eval mode", 0, 2, False, "fail",
                     "in eval mode the output must equal the input"),
     ]
-    base = dict(student="ada@example.org", assignment="dropout01", status="graded", reason="",
+    base = dict(student="ada@example.org", assignment="drill01_dropout", status="graded", reason="",
                 checks=checks, seconds=12.6, sha256="ab" * 32, source_name="hw.ipynb",
                 demo={"train_acc": 0.91234, "val_acc": 0.8},
                 cell_errors=["cell 4: NameError: name 'x' is not defined"],

@@ -7,7 +7,7 @@ import shlex
 import subprocess
 import sys
 
-from grader import drills
+from grader.grading import drills
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SAMPLES = os.path.join(REPO, "submissions", "samples")
@@ -62,7 +62,7 @@ def test_make_grade_ranks_the_samples(tmp_path):
     full = float(rows["lovelaceada"]["max_score"])
     assert score["lovelaceada"] == full > 0
     assert score["noetheremmy"] == 0
-    drill = drills.load("dropout01")
+    drill = drills.load("drill01_dropout")
     titles = {c.name: c.title for c in drill.checks}
     for student, targets in TARGETS.items():
         lost = sum(c.points for c in drill.checks if c.name in targets)

@@ -63,15 +63,25 @@ def verdict(check, inputs, results):
 
 
 def explain(checks, outcomes):
-    """Rewrite failures that follow from another failing check: {name: (status, message)}."""
-    titles = {c.name: c.title for c in checks}
+    """Rewrite failures that follow from another failing check: {name: (status, message)}.
+
+    The cause named is the root: the first failing check in `after`, followed through its
+    own `after` until a failing check that nothing else explains."""
+    by_name = {c.name: c for c in checks}
+    failing = {n for n, (s, _) in outcomes.items() if s in ("fail", "error")}
+
+    def cause(name):
+        return next((a for a in getattr(by_name.get(name), "after", ()) if a in failing), None)
     out = dict(outcomes)
     for c in checks:
-        status = outcomes.get(c.name, ("todo", ""))[0]
-        cause = next((a for a in c.after if outcomes.get(a, ("pass",))[0] in ("fail", "error")),
-                     None)
-        if status in ("fail", "error") and cause:
-            out[c.name] = (status, f"follows from: {titles.get(cause, cause)} (fix that first)")
+        root, seen = cause(c.name), {c.name}
+        if c.name not in failing or root is None:
+            continue
+        while cause(root) is not None and root not in seen:
+            seen.add(root)
+            root = cause(root)
+        out[c.name] = (outcomes[c.name][0],
+                       f"follows from: {by_name[root].title} (fix that first)")
     return out
 
 

@@ -1,4 +1,5 @@
 # bug: independent
+# hint: whole channels
 import torch
 import torch.nn as nn
 

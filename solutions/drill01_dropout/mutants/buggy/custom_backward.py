@@ -1,4 +1,5 @@
-# bug: gradient_exact
+# bug: demo, gradient_exact
+# hint: gradient exact
 import torch
 import torch.nn as nn
 

@@ -1,4 +1,5 @@
-# bug: gradient, gradient_exact
+# bug: gradient, demo, gradient_exact
+# hint: detached
 import torch
 import torch.nn as nn
 

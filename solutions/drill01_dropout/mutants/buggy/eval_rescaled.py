@@ -1,4 +1,5 @@
 # bug: eval_identity, gradient_exact
+# hint: scaled by (1 - p)
 import torch
 import torch.nn as nn
 

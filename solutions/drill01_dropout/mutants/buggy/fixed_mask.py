@@ -1,4 +1,5 @@
 # bug: fresh_mask
+# hint: new random mask in every forward call
 import torch
 import torch.nn as nn
 

@@ -1,4 +1,5 @@
-# bug: shapes
+# bug: demo, input_unchanged, independent, gradient_exact, shapes
+# hint: shape kept
 import torch
 import torch.nn as nn
 

@@ -1,4 +1,5 @@
 # bug: dtypes
+# hint: keep the input's dtype
 import torch
 import torch.nn as nn
 

@@ -1,4 +1,5 @@
 # bug: dtypes
+# hint: dtype's precision
 import torch
 import torch.nn as nn
 

@@ -1,4 +1,5 @@
 # bug: eval_identity, gradient_exact
+# hint: branch on self.training
 import torch
 import torch.nn as nn
 

@@ -1,4 +1,5 @@
-# bug: input_unchanged, gradient, gradient_exact
+# bug: gradient, demo, fresh_mask, input_unchanged, gradient_exact, reproducible, no_drift
+# hint: in-place
 import torch
 import torch.nn as nn
 

@@ -1,4 +1,5 @@
-# bug: drop_rate, drop_rate_many_p
+# bug: drop_rate, p0_identity, demo, drop_rate_many_p, shapes, no_grad_train, no_drift
+# hint: DROP probability
 import torch
 import torch.nn as nn
 

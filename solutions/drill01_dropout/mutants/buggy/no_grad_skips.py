@@ -1,4 +1,5 @@
 # bug: no_grad_train
+# hint: torch.no_grad()
 import torch
 import torch.nn as nn
 

@@ -1,4 +1,5 @@
 # bug: bad_p
+# hint: raise ValueError
 import torch
 import torch.nn as nn
 

@@ -1,4 +1,5 @@
 # bug: reproducible
+# hint: torch's generator
 import torch
 import torch.nn as nn
 

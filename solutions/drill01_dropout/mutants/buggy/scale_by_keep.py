@@ -1,4 +1,5 @@
-# bug: expectation, survivor_scale, gradient, scale_many_p, gradient_exact
+# bug: expectation, survivor_scale, gradient, demo, scale_many_p, gradient_exact, dtypes, shapes, no_grad_train
+# hint: multiplied survivors by (1 - p) instead of dividing
 import torch
 import torch.nn as nn
 

@@ -1,4 +1,5 @@
-# bug: p0_identity, scale_many_p
+# bug: p0_identity, demo, scale_many_p, gradient_exact, dtypes, shapes, no_grad_train
+# hint: divided by p
 import torch
 import torch.nn as nn
 

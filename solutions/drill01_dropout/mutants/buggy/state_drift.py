@@ -1,4 +1,5 @@
-# bug: no_drift
+# bug: demo, no_drift
+# hint: no state drift
 import torch
 import torch.nn as nn
 

@@ -1,4 +1,5 @@
-# bug: scratch
+# bug: from_scratch
+# hint: torch's own dropout
 import torch.nn as nn
 import torch.nn.functional as F
 

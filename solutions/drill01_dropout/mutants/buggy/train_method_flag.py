@@ -1,4 +1,5 @@
 # bug: eval_identity, gradient_exact
+# hint: self.train is a method
 import torch
 import torch.nn as nn
 

@@ -1,4 +1,5 @@
-# bug: shapes
+# bug: demo, gradient_exact, shapes
+# hint: shape kept
 import torch
 import torch.nn as nn
 

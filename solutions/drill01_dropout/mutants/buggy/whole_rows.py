@@ -1,4 +1,5 @@
-# bug: independent
+# bug: drop_rate, expectation, survivor_scale, drop_rate_many_p, fresh_mask, independent, dtypes, shapes, no_grad_train, no_drift
+# hint: one random decision per element
 import torch
 import torch.nn as nn
 
