@@ -1,7 +1,8 @@
 """Build build/gradescope.zip, the autograder Gradescope asks for (`make gradescope`).
 
 The zip holds setup.sh and run_autograder at its root (Gradescope looks there), the
-requirements file setup.sh installs, and the grader package. Entries carry a fixed timestamp
+requirements file setup.sh installs, the grader package, and each drill's Python modules
+(solutions/<id>/*.py: its declaration and checks; not its notebooks, samples or tests). Entries carry a fixed timestamp
 and sorted order, so the same tree always gives the same bytes.
 """
 import os
@@ -20,11 +21,19 @@ def members(repo=REPO):
     out.append(("requirements-grader.txt", os.path.join(repo, "requirements-grader.txt")))
     for here, dirs, files in os.walk(os.path.join(repo, "grader")):
         dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
-        for f in files:
-            if not f.endswith(SKIP_EXT):
-                path = os.path.join(here, f)
-                out.append((os.path.relpath(path, repo).replace(os.sep, "/"), path))
+        out += [_member(repo, os.path.join(here, f)) for f in files if not f.endswith(SKIP_EXT)]
+    solutions = os.path.join(repo, "solutions")
+    out.append(_member(repo, os.path.join(solutions, "__init__.py")))
+    for drill in os.listdir(solutions):
+        folder = os.path.join(solutions, drill)
+        if os.path.isfile(os.path.join(folder, "drill.py")):
+            out += [_member(repo, os.path.join(folder, f)) for f in os.listdir(folder)
+                    if f.endswith(".py")]
     return sorted(out)
+
+
+def _member(repo, path):
+    return os.path.relpath(path, repo).replace(os.sep, "/"), path
 
 
 def build(dest=os.path.join(REPO, "build", "gradescope.zip"), repo=REPO):

@@ -20,15 +20,17 @@ SOLUTION, STUDENT = (REPO / p for p in drills.paths(DRILL))
 
 def run_grader(*args, timeout=300, **kwargs):
     """`python -m grader ARGS` from the repository root; a CompletedProcess with text.
-    A .py submission has no setup line: pass --assignment."""
-    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], cwd=REPO,
+    `grade` gets --assignment drill 01 unless given one: a .py file names no drill."""
+    args = [str(a) for a in args]
+    if args[0] == "grade" and "--assignment" not in args:
+        args += ["--assignment", DRILL]
+    return subprocess.run([sys.executable, "-m", "grader", *args], cwd=REPO,
                           capture_output=True, text=True, timeout=timeout, **kwargs)
 
 
 def notebook_with(code):
     """The student notebook's text with `code` as its answer cell."""
-    from grader.build import notebook
-    nb = make_samples.with_answer(notebook.read(STUDENT), code)
+    nb = samples.with_code(notebook.read(STUDENT), code)
     return notebook.dumps(nb)
 
 
@@ -41,7 +43,7 @@ def bug_targets(path):
     """The check names from a buggy implementation's `# bug: a, b` first line."""
     first = path.read_text().splitlines()[0]
     assert first.startswith("# bug:"), path
-    return [n.strip() for n in first[len("# bug:"):].split(",")]
+    return [n.strip() for n in first[len("# bug:"):].split(",")]  # exactly the failing checks
 
 
 def gradebook(out):

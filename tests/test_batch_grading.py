@@ -1,11 +1,11 @@
 """Batches through the real grader (`python -m grader grade`: sandbox, checks, judge).
 
-- Correct implementations: 200 gradings, every one full marks. Each grading runs 14
-  statistical tests (6-sigma binomial bounds, each failing a correct module with probability
-  about 2e-9: see checks.py and hidden.py) plus the demo (its seed passes for the reference;
-  its numbers depend only on the seed, fixed here). So a false failure anywhere in the batch
-  has probability below 200 * 14 * 1e-7 (no_drift alone has 50 tests) ~ 3e-4 at worst.
-- Buggy implementations: each loses the points of the checks its `# bug:` line names.
+- Correct implementations: 40 gradings through the sandbox, every one full marks. The
+  statistics themselves are proven in one process over 1,000 seeds (drill 01's tests); here
+  each grading runs 14 statistical tests (6-sigma binomial bounds, each failing a correct
+  module with probability about 2e-9) plus the demo (its numbers depend only on its fixed
+  seed), so a false failure anywhere in the batch has probability below 40 * 14 * 1e-7.
+- Buggy implementations: each loses exactly the points of the checks its `# bug:` line names.
 - Resume: a batch killed at random points (SIGKILL, SIGINT) ends like an uninterrupted one.
 """
 import json
@@ -17,24 +17,22 @@ import sys
 import time
 
 import pytest
-from grading_helpers import (REPO, bug_targets, fill, gradebook, implementations, results,
-                             run_grader, without_timing)
-
-from grader.grading import drills
+from grading_helpers import (DRILL, REPO, bug_targets, fill, gradebook, implementations,
+                             results, run_grader, without_timing)
 
 CORRECT = implementations("correct")
 BUGGY = implementations("buggy")
 
 
-def test_200_correct_gradings_get_full_marks(tmp_path):
+def test_40_correct_gradings_get_full_marks(tmp_path):
     files = {f"s{i:03d}_{p.stem}.py": p.read_text()
-             for i, p in zip(range(200), CORRECT * (200 // len(CORRECT) + 1))}
+             for i, p in zip(range(40), CORRECT * (40 // len(CORRECT) + 1))}
     fill(tmp_path / "in", files)
     proc = run_grader("grade", tmp_path / "in", "--out", tmp_path / "out", "--jobs", "2",
-                      "--quiet", timeout=600)
+                      "--quiet", "--assignment", DRILL, timeout=600)
     assert proc.returncode == 0, proc.stderr
     rows = gradebook(tmp_path / "out")
-    assert len(rows) == 200
+    assert len(rows) == 40
     wrong = {s: r for s, r in rows.items()
              if r["status"] != "graded" or r["score"] != r["max_score"] or r["reason"]}
     assert not wrong, list(wrong.items())[:3]
@@ -44,19 +42,16 @@ def test_200_correct_gradings_get_full_marks(tmp_path):
 def test_every_buggy_implementation_loses_points(tmp_path):
     fill(tmp_path / "in", {p.name: p.read_text() for p in BUGGY})
     proc = run_grader("grade", tmp_path / "in", "--out", tmp_path / "out", "--jobs", "2",
-                      "--quiet")
+                      "--quiet", "--assignment", DRILL)
     assert proc.returncode == 0, proc.stderr
-    drill = drills.load("drill01_dropout")
     rows = gradebook(tmp_path / "out")
     assert sorted(rows) == sorted(p.stem for p in BUGGY)
     for path in BUGGY:
         row, d = rows[path.stem], results(tmp_path / "out", path.stem)
-        status = {t["extra_data"]["name"]: t["status"] for t in d["tests"] if "name" in
-                  t.get("extra_data", {})}
-        for name in bug_targets(path):
-            check = "from_scratch" if name == "scratch" else name
-            assert status[check] == "failed", (path.name, check)
-        if drill.check("from_scratch").points == 0 and bug_targets(path) == ["scratch"]:
+        failed = {t["extra_data"]["name"] for t in d["tests"]
+                  if t.get("extra_data", {}).get("status") in ("fail", "error")}
+        assert failed == set(bug_targets(path)), path.name
+        if bug_targets(path) == ["from_scratch"]:
             continue  # torch's own dropout is correct; the rule is reported, not scored
         assert float(row["score"]) < float(row["max_score"]), path.name
 
@@ -68,7 +63,8 @@ N_RESUME = 32
 def start(inbox, out):
     """A grading run in its own process group, so that the whole group can be signalled."""
     return subprocess.Popen([sys.executable, "-m", "grader", "grade", str(inbox), "--out",
-                             str(out), "--jobs", "2", "--quiet"], cwd=REPO,
+                             str(out), "--jobs", "2", "--quiet", "--assignment", DRILL],
+                            cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
 
@@ -133,7 +129,7 @@ def test_killed_batches_resume_to_the_same_result(inbox, tmp_path):
         assert len(f.read().splitlines()) == N_RESUME + 1  # no duplicate rows
 
     assert ref_rows["r00"]["score"] == ref_rows["r00"]["max_score"]  # a correct one
-    (inbox / "r00.py").write_text((REPO / "tests/implementations/buggy/no_scaling.py").read_text())
+    (inbox / "r00.py").write_text((REPO / "solutions" / DRILL / "mutants" / "buggy" / "no_scaling.py").read_text())
     proc = run_grader("grade", inbox, "--out", out, "--jobs", "2", "--quiet")
     assert summary_counts(proc.stdout) == (1, N_RESUME - 1)
     row = gradebook(out)["r00"]

@@ -11,7 +11,7 @@ from grading_helpers import (IMPLEMENTATIONS, REPO, SOLUTION, STUDENT, fill, gra
                              notebook_with, results, run_built_autograder, run_grader)
 
 from grader.grading import drills, report
-from grader.drills.dropout01 import checks, hidden
+from solutions.drill01_dropout import checks, hidden
 
 TOP_KEYS = {"score", "execution_time", "output", "output_format", "test_output_format",
             "test_name_format", "visibility", "stdout_visibility", "extra_data", "tests",
@@ -63,8 +63,8 @@ def hidden_only_shapes():
     """Printed shapes of the hidden checks' inputs that no visible check uses."""
     def shapes(specs):
         out = set()
-        for _title, _why, make_cases, _verdict in specs.values():
-            for c in make_cases():
+        for spec in specs:
+            for c in spec.prepare():
                 if c.get("x") is not None:
                     x = c["x"].transpose(0, -1) if c["transpose"] else c["x"]
                     out |= {tuple(c["x"].shape), tuple(x.shape)}
@@ -121,7 +121,7 @@ def mixed(tmp_path_factory):
     py = fill(tmp, {"turing.py": (IMPLEMENTATIONS / "correct" / "where.py").read_text()})
     out = tmp / "out"
     proc = run_grader("grade", inbox, tmp / "late.zip", py / "turing.py", "--out", out,
-                      "--jobs", "2")
+                      "--jobs", "2", "--assignment", "drill01_dropout")
     return proc, out
 
 
@@ -138,7 +138,7 @@ def test_gradebook_columns_and_latest_wins(mixed):
     rows = gradebook(out)
     with open(out / "gradebook.csv", encoding="utf-8") as f:
         header = f.readline().rstrip("\n")
-    titles = [c.title for c in drill.checks]
+    titles = [c.title for c in drill.all_checks()]
     assert header.split(",")[:3] == ["student", "score", "max_score"]
     for title in titles:
         assert title in header
@@ -147,7 +147,9 @@ def test_gradebook_columns_and_latest_wins(mixed):
     for student in ("lovelaceada", "Alan_Turing", "turing"):
         row = rows[student]
         assert row["status"] == "graded" and row["score"] == row["max_score"] != "0", student
-        assert all(float(row[t]) == c.points for t, c in zip(titles, drill.checks))
+        for t, c in zip(titles, drill.all_checks()):
+            points = drill.points_of(c)
+            assert row[t] == "not flagged" if points == 0 else float(row[t]) == points
     assert rows["lovelaceada"]["source"].endswith("lovelaceada_1001_5002_dropout.ipynb")
     assert "lovelaceada_1001_5001_dropout.ipynb" in rows["lovelaceada"]["superseded"]
     assert rows["Alan_Turing"]["source"].endswith("final.ipynb")
@@ -206,10 +208,11 @@ def test_unknown_assignment_is_a_one_line_error(tmp_path, command):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="run_autograder is a bash script")
-def test_run_autograder_grades_the_solution(tmp_path):
-    """The real script and pipeline on a fake /autograder tree holding the solution."""
+def test_run_autograder_grades_a_correct_answer(tmp_path):
+    """The real script and pipeline on a fake /autograder tree holding a correct answer."""
     root = tmp_path / "autograder"
-    fill(root, {"submission/01_dropout_mock_interview.ipynb": SOLUTION.read_text(),
+    answered = notebook_with((IMPLEMENTATIONS / "correct" / "rand_like_ge.py").read_text())
+    fill(root, {"submission/01_dropout_mock_interview.ipynb": answered,
                 "submission_metadata.json": json.dumps({"users": [{"email": "ada@example.org"}]})})
     proc = run_built_autograder(root, tmp_path)
     assert proc.returncode == 0, proc.stderr

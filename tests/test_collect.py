@@ -275,6 +275,7 @@ def test_non_utf8_names(tmp_path):
     ("Jöhn  Smith", "Jöhn_Smith"), ("王小明", "王小明"), ("../../etc/passwd", "etcpasswd"),
     (".hidden", "hidden"), ("-rf", "rf"), ("O'Brien, Pat", "OBrien_Pat"), ("", "student"),
     ("???", "student"), ("con", "con_"), ("Anne_Marie-2", "Anne_Marie-2"), ("name.", "name"),
+    ("a__b", "a__b"),
 ])
 def test_safe_id(raw, want):
     assert safe_id(raw) == want
@@ -289,7 +290,7 @@ def test_long_ids_are_capped_and_keep_suffixes_distinct(tmp_path):
 
 
 def test_module_does_not_import_torch():
-    code = "import sys, grader.collect; print('torch' in sys.modules)"
+    code = "import sys, grader.grading.collect; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
 
@@ -303,3 +304,19 @@ def test_folder_per_student_layout_names_each_student_by_folder(tmp_path):
     assert not problems
     assert sorted(s.student for s in subs) == ["alice", "bob"]
     assert all(not s.superseded for s in subs)
+
+
+def test_names_differing_only_in_underscores_stay_two_students(tmp_path):
+    files = [write(tmp_path / "a__b.ipynb"), write(tmp_path / "a_b.ipynb")]
+    subs, problems = collect(files)
+    assert problems == [] and sorted(s.student for s in subs) == ["a__b", "a_b"]
+
+
+def test_undecodable_file_names_become_writable_text(tmp_path):
+    raw = os.fsencode(str(tmp_path)) + b"/caf\xe9.ipynb"
+    with open(raw, "wb") as f:
+        f.write(NB)
+    subs, problems = collect([str(tmp_path)])
+    assert problems == [] and len(subs) == 1
+    subs[0].name.encode("utf-8")  # a surrogate would raise here, and in the gradebook
+    assert "\ufffd" in subs[0].name

@@ -28,24 +28,31 @@ def test_zip_has_the_autograder_at_its_root(tmp_path):
         run = z.getinfo("run_autograder")
         assert (run.external_attr >> 16) & 0o111  # executable
         assert b"python" in z.read("run_autograder")
-    for name in ("setup.sh", "run_autograder", "requirements-grader.txt", "grader/model.py",
-                 "grader/report.py", "grader/gradescope.py", "grader/notebook.py"):
+    for name in ("setup.sh", "run_autograder", "requirements-grader.txt",
+                 "grader/grading/model.py", "grader/grading/report.py",
+                 "grader/grading/gradescope.py", "grader/build/notebook.py",
+                 "grader/grading/templates/feedback.html.j2", "grader/payload/checkkit.py",
+                 "solutions/__init__.py", "solutions/drill01_dropout/drill.py",
+                 "solutions/drill01_dropout/hidden.py"):
         assert name in names
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    assert not [n for n in names if n.endswith(".ipynb") or "/tests/" in n or "/mutants/" in n]
 
 
 def test_zip_skips_caches_and_is_reproducible(tmp_path):
     repo = tmp_path / "repo"
     for rel in ("gradescope/setup.sh", "gradescope/run_autograder", "requirements-grader.txt",
                 "grader/a.py", "grader/__pycache__/a.cpython-311.pyc", "grader/sub/b.py",
-                "grader/sub/.ipynb_checkpoints/b-checkpoint.py"):
+                "grader/sub/.ipynb_checkpoints/b-checkpoint.py", "solutions/__init__.py",
+                "solutions/drill01_x/drill.py", "solutions/drill01_x/solution.ipynb",
+                "solutions/drill01_x/tests/test_a.py", "solutions/notes/x.py"):
         (repo / rel).parent.mkdir(parents=True, exist_ok=True)
         (repo / rel).write_text("x")
     first = build.build(str(tmp_path / "1.zip"), str(repo))
     second = build.build(str(tmp_path / "2.zip"), str(repo))
     assert zipfile.ZipFile(first).namelist() == [
         "grader/a.py", "grader/sub/b.py", "requirements-grader.txt", "run_autograder",
-        "setup.sh"]
+        "setup.sh", "solutions/__init__.py", "solutions/drill01_x/drill.py"]
     assert open(first, "rb").read() == open(second, "rb").read()
 
 
@@ -67,9 +74,10 @@ def stub(seen):
     def grade(sub):
         seen.append(sub)
         check = CheckResult("shape", "Keeps the shape", 1, 1, True, "pass", "")
-        return Result(student=sub.student, assignment="drill01_dropout", status="graded", reason="",
-                      checks=[check], seconds=3.2, sha256=sub.sha256, source_name=sub.name,
-                      captured_output="hello from the student")
+        return Result(student=sub.student, assignment="drill01_dropout", status="graded",
+                      reason="", checks=[check], seconds=3.2, sha256=sub.sha256,
+                      source_name=sub.name, captured_output="hello from the student",
+                      superseded=list(sub.superseded))  # as the pipeline does
     return grade
 
 

@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import zipfile
 import uuid
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from grader.grading import report, sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = Path(__file__).parent / "hostile"
-IMPL = Path(__file__).parent / "implementations"
+IMPL = ROOT / "solutions" / "drill01_dropout" / "mutants"
 SECRET = "s3cr3t-" + uuid.uuid4().hex
 TIMEOUT = 8  # seconds per submission in the batch: the loop cases cost this much each
 
@@ -90,11 +91,20 @@ def build_corpus(subs, out, marker, port):
         "missing.py": "import no_such_package_xyz\n" + good,
         "nodropout.py": "import torch\nx = 1\n",
         "notmodule.py": "class Dropout:\n    pass\n",
-        "stub.ipynb": (ROOT / "notebooks" / "01_dropout_mock_interview.ipynb").read_text(),
+        "stub.ipynb": (ROOT / "notebooks" / "drill01_dropout.ipynb").read_text(),
     }
     for name, text in files.items():
         (subs / name).write_text(text, encoding="utf-8")
     (subs / "binary.ipynb").write_bytes(bytes(range(256)) * 64)
+    # one file must never stop the batch: JSON nested past Python's recursion limit, alone
+    # and inside a zip, a notebook of 20,000 cells, a name that is not UTF-8
+    deep = "[" * 100_000 + "]" * 100_000
+    (subs / "nested.ipynb").write_text(deep)
+    with zipfile.ZipFile(subs / "nestedzip.zip", "w") as z:
+        z.writestr("nestedzip/a.ipynb", deep)
+        z.writestr("nestedzip/b.ipynb", "{" * 50_000)
+    (subs / "manycells.ipynb").write_text(nb(good, *["x = 1"] * 20_000))
+    (subs / os.fsdecode(b"badname\xff.py")).write_bytes(good.encode())
     (subs / "latin1.py").write_bytes(b"# caf\xe9 na\xefve\n" + good.encode())
     # 60 MB of stored outputs around the good answer: must grade about as fast as it
     blob = {"output_type": "display_data", "metadata": {},
@@ -150,14 +160,14 @@ def batch(tmp_path_factory):
 
 
 def protections():
-    return set(sandbox.run([("probe", "x = 1")], "Dropout", []).protections)
+    return set(sandbox.run(sandbox.Job([("probe", "x = 1")], {}, [])).protections)
 
 
 def test_batch_finishes_with_a_row_for_everyone(batch):
     assert batch["done"].returncode == 0, batch["done"].stderr
     got = rows(batch["out"])
-    expected = {p.stem for p in batch["subs"].iterdir()}
-    assert set(got) == expected
+    expected = {p.stem for p in batch["subs"].iterdir()} - {"nestedzip", "badname\udcff"}
+    assert set(got) == expected | {"a", "b", "badname"}  # zip members: named by their file
     assert all(r["status"] in ("graded", "error") for r in got.values())
 
 
@@ -212,8 +222,9 @@ def test_limits_have_clear_reasons(batch):
 def test_broken_input_gets_a_one_line_reason(batch):
     got, out = rows(batch["out"]), batch["out"]
     reasons = {"empty": "empty", "truncated": "not valid JSON", "notnb": "not a notebook",
-               "binary": "binary", "nodropout": "no `Dropout`",
-               "notmodule": "not a subclass of torch.nn.Module"}
+               "binary": "binary", "nodropout": "`Dropout` is not defined yet",
+               "notmodule": "not a subclass of torch.nn.Module",
+               "nested": "nested too deeply", "a": "nested too deeply", "b": "not valid JSON"}
     for student, words in reasons.items():
         reason = got[student]["reason"] or " ".join(c.message for c in result(out, student).checks)
         assert words in reason and "\n" not in got[student]["reason"], (student, reason)
@@ -222,6 +233,9 @@ def test_broken_input_gets_a_one_line_reason(batch):
     assert any("ModuleNotFoundError" in e for e in result(out, "missing").cell_errors)
     stub = result(out, "stub")
     assert stub.score < stub.max_score / 2 and any(c.status == "todo" for c in stub.checks)
+    for student in ("manycells", "badname"):
+        assert got[student]["status"] == "graded", got[student]
+        assert got[student]["score"] == got[student]["max_score"], student
 
 
 def test_huge_notebook_grades_about_as_fast_as_a_small_one(batch):

@@ -20,7 +20,7 @@ def make_result(**kw):
     ]
     base = dict(student="ada@example.org", assignment="drill01_dropout", status="graded", reason="",
                 checks=checks, seconds=12.6, sha256="ab" * 32, source_name="hw.ipynb",
-                demo={"train_acc": 0.91234, "val_acc": 0.8},
+                shown={"train_acc": 0.91234, "val_acc": 0.8},
                 cell_errors=["cell 4: NameError: name 'x' is not defined"],
                 captured_output=SECRET, superseded=["old.ipynb"])
     base.update(kw)
@@ -66,7 +66,7 @@ def test_error_reason_is_in_the_summary():
 
 
 def test_round_trip_through_json_text():
-    for r in (make_result(), make_result(captured_output="", demo={}, status="error",
+    for r in (make_result(), make_result(captured_output="", shown={}, status="error",
                                          reason="timed out after 600 s")):
         back = result_from_json(json.loads(json.dumps(results_json(r))))
         assert back == r
@@ -77,7 +77,7 @@ def test_round_trip_through_json_text():
 def test_feedback_html_escapes_and_hides_captured_output():
     evil = "<script>alert(1)</script>"
     r = make_result(student=evil, cell_errors=[f"cell 2: {evil}"], superseded=[evil],
-                    demo={evil: 0.5}, reason=evil, status="error")
+                    shown={evil: 0.5}, reason=evil, status="error")
     r.checks[1].message = evil
     page = feedback_html(r)
     assert "<script" not in page.lower()
@@ -111,7 +111,7 @@ def test_gradebook_sorted_with_check_columns(tmp_path):
     assert rows[0] == ["student", "score", "max_score", "Keeps the shape", "scale", "eval",
                        "status", "reason", "seconds", "source", "superseded"]
     assert [r[0] for r in rows[1:]] == ["'=HYPERLINK(\"x\")", "ada@example.org", "zed"]
-    assert rows[1][1:8] == ["0", "0", "0", "0", "0", "error", "'-1 cells ran"]
+    assert rows[1][1:8] == ["0", "0", "", "", "", "error", "'-1 cells ran"]  # no checks ran
     assert rows[2][1:7] == ["3.5", "7", "2", "1.5", "0", "graded"]
     assert rows[2][8:] == ["12.6", "hw.ipynb", "old.ipynb"]
     assert not list(tmp_path.glob(".tmp-*"))  # the temporary file was renamed into place
@@ -124,3 +124,24 @@ def test_scoreboard_shows_visible_checks_and_hints():
     assert re.search(r"FAIL\s+Scales kept units\s+1.5/3\n\s+kept units should", text)
     assert "Visible checks: 3.5 / 5 points" in text
     assert "Hidden checks not shown here: 1" in text and SECRET not in text
+
+
+def test_a_check_worth_nothing_is_reported_as_flagged_not_as_a_zero(tmp_path):
+    words = ("not flagged", "flagged")
+    clean = make_result(checks=[CheckResult("scratch", "From scratch", 0, 0, True, "pass", "",
+                                            words)])
+    flagged = make_result(student="bo", checks=[
+        CheckResult("scratch", "From scratch", 0, 0, True, "fail", "uses F.dropout", words)])
+    write_gradebook(tmp_path / "g.csv", [clean, flagged], ["scratch"], {})
+    rows = {r[0]: r for r in read_csv(tmp_path / "g.csv")[1:]}
+    assert rows["ada@example.org"][3] == "not flagged" and rows["bo"][3] == "flagged"
+    assert "flagged" in feedback_html(flagged) and "FAIL" not in scoreboard_text(flagged)
+    again = result_from_json(json.loads(json.dumps(results_json(flagged))))
+    assert again.checks[0].words == words
+
+
+def test_results_carry_the_protections_the_run_had():
+    result = make_result(protections=["pid-namespace", "no-network"])
+    out = results_json(result)
+    assert out["extra_data"]["protections"] == ["pid-namespace", "no-network"]
+    assert result_from_json(out).protections == ["pid-namespace", "no-network"]

@@ -1,4 +1,4 @@
-"""Tests for the inlined widgets of drill 01 (grader/inline/{timer,explorer,rubric}.py).
+"""Tests for the shared learner widgets (grader/payload/{timer,rubric}.py).
 
 The modules are loaded by executing their source, as the notebook cell does.
 Widgets are real ipywidgets objects created without a frontend (works on 7.7
@@ -17,20 +17,20 @@ matplotlib.use("Agg")  # tests only: the inlined modules never choose a backend
 
 import pytest
 
-INLINE = Path(__file__).resolve().parents[1] / "grader" / "inline"
+PAYLOAD = Path(__file__).resolve().parents[1] / "grader" / "payload"
 
 
-def load(name):
-    """Execute an inline module's source in a fresh module, like re-running its cell."""
-    path = INLINE / f"{name}.py"
+def load(name, folder=PAYLOAD):
+    """Execute a pasted module's source in a fresh module, like re-running its cell."""
+    path = folder / f"{name}.py"
     module = types.ModuleType(f"inline_{name}")
     exec(compile(path.read_text(), str(path), "exec"), module.__dict__)
     return module
 
 
-def load_without_widgets(name, monkeypatch):
+def load_without_widgets(name, monkeypatch, folder=PAYLOAD):
     monkeypatch.setitem(sys.modules, "ipywidgets", None)  # `import ipywidgets` now fails
-    module = load(name)
+    module = load(name, folder)
     assert module.widgets is None
     return module
 
@@ -184,73 +184,10 @@ def test_timer_text_only_without_ipywidgets(monkeypatch, capsys):
     assert timer_threads(module) == []
 
 
-# ---------------------------------------------------------------- explorer
-def test_sixty_versus_hundred():
-    explorer = load("explorer")
-    inference, raw, inverted = explorer.expected_inputs(0.4, 100)
-    assert (inference, inverted) == (100, 100) and raw == pytest.approx(60)
-    assert "60 vs 100" in explorer.numbers_text(0.4, 100)
-
-
-@pytest.mark.parametrize("p, n", [(0.4, 100), (0.1, 10), (0.9, 1000), (0.5, 37)])
-def test_sampled_means_match_expectations(p, n):
-    """Kept count ~ Binomial(n, q), q = 1-p: the mean of S draws has sd sqrt(n p q / S).
-
-    A 5-sd bound fails by chance with probability < 6e-7 per check (normal
-    approximation); with the fixed seed the outcome is also reproducible.
-    """
-    explorer = load("explorer")
-    samples, q = 4000, 1 - p
-    raw, inverted = explorer.sample_sums(p, n, samples=samples, seed=0)
-    assert raw.shape == inverted.shape == (samples,)
-    sd_mean = math.sqrt(n * p * q / samples)
-    assert abs(raw.mean() - n * q) <= 5 * sd_mean
-    assert abs(inverted.mean() - n) <= 5 * sd_mean / q
-    assert abs(raw.mean() - n) > 5 * sd_mean  # without scaling training is visibly off
-
-
-def test_sampling_is_deterministic_per_seed_and_exact_without_dropout():
-    explorer = load("explorer")
-    a, b = explorer.sample_sums(0.4, 100, seed=3), explorer.sample_sums(0.4, 100, seed=3)
-    assert (a[0] == b[0]).all() and (a[1] == b[1]).all()
-    assert not (a[0] == explorer.sample_sums(0.4, 100, seed=4)[0]).all()
-    raw, inverted = explorer.sample_sums(0.0, 50, samples=10)
-    assert (raw == 50).all() and (inverted == 50).all()
-
-
-def test_plot_marks_inference_value():
-    explorer = load("explorer")
-    fig = explorer.plot_sums(0.4, 100, samples=500)
-    (ax,) = fig.axes
-    assert list(ax.lines[0].get_xdata()) == [100, 100]
-    assert "60 vs 100" in ax.get_title()
-    assert explorer.figure_png(fig).startswith(b"\x89PNG")
-
-
-def test_explorer_widget_updates_on_slider():
-    explorer = load("explorer")
-    w = explorer.ExplorerWidget()
-    before = bytes(w.image.value)  # 8.x stores a memoryview, 7.x bytes
-    assert "60 vs 100" in w.numbers.value and before.startswith(b"\x89PNG")
-    w.p.value = 0.5
-    assert "50 vs 100" in w.numbers.value and bytes(w.image.value) != before
-
-
-def test_explorer_without_ipywidgets_draws_once(monkeypatch, capsys):
-    module = load_without_widgets("explorer", monkeypatch)
-    shown = []
-    monkeypatch.setattr(module, "display", shown.append)
-    module.show_explorer()
-    assert "60 vs 100" in capsys.readouterr().out
-    assert len(shown) == 1 and shown[0].data.startswith(b"\x89PNG")
-
-
 # ---------------------------------------------------------------- rubric
 RUBRIC = [("Zeroes units with probability p", 2), ("Scales kept units by 1/(1-p)", 3),
           ("Turns dropout off at eval", 5)]
 FLAGS = ["Says dropout stays on at eval", "Scales by p <instead>"]
-
-
 def test_rubric_score_and_flags_do_not_subtract():
     rubric = load("rubric")
     checked = ["Zeroes units with probability p", "Turns dropout off at eval"]

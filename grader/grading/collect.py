@@ -82,9 +82,10 @@ def safe_id(text, max_bytes=ID_BYTES):
     Idempotent, because output folders are named from ids that already went through it.
     """
     text = unicodedata.normalize("NFC", str(text))
-    out = "".join("_" if ch.isspace() else ch for ch in text
-                  if ch.isspace() or ch in "-_." or unicodedata.category(ch)[0] in "LNM")
-    out = out.lstrip("._-")  # runs of '_' stay: a__b and a_b are different students
+    text = re.sub(r"\s+", " ", text)  # a run of spaces is one separator ...
+    out = "".join("_" if ch == " " else ch for ch in text
+                  if ch == " " or ch in "-_." or unicodedata.category(ch)[0] in "LNM")
+    out = out.lstrip("._-")  # ... but a run of '_' stays: a__b and a_b are two students
     out = out.encode("utf-8")[:max_bytes].decode("utf-8", "ignore").rstrip(".")
     if not out:
         return "student"

@@ -144,8 +144,8 @@ def scoreboard_text(result: Result) -> str:
     for c in shown:
         mark = {"pass": "pass", "todo": "todo"}.get(c.status, "FAIL")
         points = column(c) if c.max_score == 0 else f"{_num(c.score)}/{_num(c.max_score)}"
-        if c.max_score == 0 and c.status in ("pass", "fail"):
-            mark = "note"
+        if c.max_score == 0 and c.status == "fail":
+            mark = "note"  # reported, not scored: not a failure
         lines.append(f"  {mark}  {c.title:<{width}}  {points}")
         if c.status != "pass" and c.message:
             lines += [f"        {ln}" for ln in c.message.splitlines()]
