@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
 
-.PHONY: lab test release solutions grade gradescope bench clean
+.PHONY: lab test release solutions samples grade gradescope bench clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -16,19 +16,22 @@ lab: $(STAMP)  ## open the drills in JupyterLab
 
 test: $(STAMP)  ## everything CI runs: unit tests, notebooks, release check
 	$(PY) -m grader release --check
-	$(PY) -m pytest -q tests
-	$(PY) -m pytest -q -p no:cacheprovider --nbval solutions/ --nbval-sanitize-with tests/nbval_sanitize.cfg
+	$(PY) -m pytest -q tests solutions
+	$(PY) -m pytest -q -p no:cacheprovider --nbval solutions/*/solution.ipynb --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 release: $(STAMP)  ## regenerate notebooks/ from solutions/
 	$(PY) -m grader release
 
-solutions: $(STAMP)  ## execute solutions/ in place (the outputs nbval compares), then release
-	$(PY) solutions/execute.py
+solutions: $(STAMP)  ## execute every solution in place (the outputs nbval compares), release, samples
+	$(PY) -m grader.build.execute
 	$(PY) -m grader release
-	$(PY) submissions/make_samples.py
+	$(PY) -m grader.build.samples
 
-grade: $(STAMP)  ## grade the sample submissions into graded/
-	$(PY) -m grader grade submissions/samples --out graded --jobs 2
+samples: $(STAMP)  ## regenerate each drill's samples/ from its student notebook
+	$(PY) -m grader.build.samples
+
+grade: $(STAMP)  ## grade every drill's sample submissions into graded/
+	$(PY) -m grader grade solutions/*/samples --out graded --jobs 2
 
 gradescope: $(STAMP)  ## build build/gradescope.zip for Gradescope's autograder
 	$(PY) gradescope/build.py

@@ -35,7 +35,7 @@ def strip_magics(src):
                      for line in src.split("\n"))
 
 
-def one_line(exc, limits=None):
+def exception_line(exc, limits=None):
     """An exception as one short line; a memory error names the limit."""
     text = f"{type(exc).__name__}: {exc}".strip().splitlines()
     line = (text[0] if text else type(exc).__name__)[:300]
@@ -145,7 +145,7 @@ def run_task(execute, obj, inputs, limits):
     except BaseException as e:
         if isinstance(e, NotImplementedError):
             return "todo", "not implemented yet"
-        return "error", f"raised {one_line(e, limits)}"
+        return "error", f"raised {exception_line(e, limits)}"
 
 
 class _NoGuard:
@@ -187,7 +187,7 @@ def main(job, report_fd, output_fd, workdir):
             except (Exit, SystemExit):
                 report["cell_errors"].append(f"{label}: the code tried to exit (ignored)")
             except BaseException as e:  # a learner's bug is a line in the report, not our crash
-                report["cell_errors"].append(f"{label}: {one_line(e, limits)}")
+                report["cell_errors"].append(f"{label}: {exception_line(e, limits)}")
         found = resolve(ns, job.targets)
         for name, target, execute, inputs in job.tasks:
             status, obj = found[target]
