@@ -19,8 +19,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOLUTION = ROOT / "solutions" / "01_dropout_mock_interview.ipynb"
-CORRECT = ROOT / "tests" / "implementations" / "correct"
+sys.path.insert(0, str(ROOT))
+DRILL = "drill01_dropout"  # the benchmark grades drill 01 answers, as it always has
+CORRECT = ROOT / "solutions" / DRILL / "mutants" / "correct"
 TARGETS = {"one submission, cold start (median)": 4.0, "batch, total": 240.0}
 REFERENCE_LOOPS = 40_000_000  # about 1 s of plain Python on a 2020s laptop core
 
@@ -47,20 +48,27 @@ def grade(paths, out, jobs=1):
     return seconds
 
 
+def student_notebook():
+    from grader.build import notebook
+    return notebook.read(ROOT / "notebooks" / f"{DRILL}.ipynb")
+
+
+def answered(path):
+    """The student notebook with the solution's answers: what a good learner submits."""
+    from grader.build import notebook, samples
+    solution = notebook.read(ROOT / "solutions" / DRILL / "solution.ipynb")
+    path.write_text(notebook.dumps(samples.answered(student_notebook(), solution)))
+    return path
+
+
 def batch_folder(folder, n):
     """n distinct notebooks, cycling through the correct implementations' styles."""
-    sys.path.insert(0, str(ROOT))
-    from grader.build import notebook
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("make_samples",
-                                                  ROOT / "submissions" / "make_samples.py")
-    samples = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(samples)
-    student = notebook.read(ROOT / "notebooks" / "01_dropout_mock_interview.ipynb")
+    from grader.build import notebook, samples
+    student = student_notebook()
     styles = sorted(CORRECT.glob("*.py"))
     folder.mkdir()
     for i in range(n):
-        nb = samples.with_answer(student, styles[i % len(styles)].read_text())
+        nb = samples.with_code(student, styles[i % len(styles)].read_text())
         (folder / f"student{i:03d}.ipynb").write_text(notebook.dumps(nb))
     return folder
 
@@ -69,8 +77,8 @@ def stages():
     """Seconds per stage of one submission, timed in this (fresh) process; printed as JSON."""
     out = {}
     start = time.perf_counter()
-    sys.path.insert(0, str(ROOT))
     from grader.grading import collect, drills, pipeline
+    from grader.grading.model import SourceCheck
     out["parent: import grader (torch)"] = time.perf_counter() - start
     import torch
 
@@ -80,10 +88,10 @@ def stages():
         out[label] = time.perf_counter() - t
         return value
     grader = pipeline.Grader()
-    drill = timed("parent: load drill", lambda: drills.load("drill01_dropout"))
-    payloads = timed("parent: prepare payloads", lambda: grader.payloads(drill))
+    drill = timed("parent: load drill", lambda: drills.load(DRILL))
+    inputs = timed("parent: prepare inputs", lambda: grader.inputs(drill))
     timed("parent: preload (once per batch)", pipeline.preload)
-    [sub], _ = collect.collect([str(SOLUTION)])
+    [sub], _ = collect.collect([str(answered(Path(tempfile.mkdtemp()) / "one.ipynb"))])
     cells = pipeline.cells_of(sub)
     ns = {"__name__": "__main__"}
     torch.manual_seed(0)
@@ -96,10 +104,10 @@ def stages():
         if spent >= 0.01:
             out[f"child: {label} ({src.splitlines()[0][:40]})"] = spent
     out["child: all cells"] = cell_total
-    for check, _ in grader.checks(drill):
-        if not check.uses_source:
+    for check, _, _ in grader.checks(drill):
+        if not isinstance(check, SourceCheck):
             name = "demo" if check.name == "demo" else f"check {check.name}"
-            timed(f"child: {name}", lambda: check.execute(ns[drill.target], payloads[check.name]))
+            timed(f"child: {name}", lambda: check.execute(ns[check.target], inputs[check.name]))
     return out
 
 
@@ -122,8 +130,7 @@ def main():
     tmp = Path(tempfile.mkdtemp(prefix="grading-speed-"))
     try:
         unit = reference_workload()
-        one = tmp / "one.ipynb"
-        shutil.copy(SOLUTION, one)
+        one = answered(tmp / "one.ipynb")
         cold = statistics.median(grade([one], tmp / f"one-{k}") for k in range(args.runs))
         folder = batch_folder(tmp / "batch", args.batch)
         total = grade([folder], tmp / "batch-out", jobs=args.jobs)

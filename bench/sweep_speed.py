@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 from solutions.drill01_dropout import training as T  # noqa: E402
 
-REFERENCE = ROOT / "tests" / "implementations" / "correct" / "rand_like_ge.py"
+REFERENCE = ROOT / "solutions" / "drill01_dropout" / "mutants" / "correct" / "rand_like_ge.py"
 
 
 def median_seconds(fn, repeats):
