@@ -75,6 +75,14 @@ def probe_of(model):
     return next(m for m in model.modules() if isinstance(m, Probe))
 
 
+def reset_probes(model):
+    """Forget earlier calls, so a result counts only the call being checked."""
+    for m in model.modules():
+        if isinstance(m, Probe):
+            m.calls, m.grad_enabled, m.batch_sizes, m.seen_modes = 0, [], [], []
+    return model
+
+
 def modes(model):
     """{module name: training flag}; the root is named "(model)"."""
     return {(name or "(model)"): bool(m.training) for name, m in model.named_modules()}
@@ -161,9 +169,7 @@ def reference_predict(model, x, T, seed):
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         y = reference_samples(model, x, T)
-    for m in model.modules():
-        if isinstance(m, Probe):
-            m.calls, m.grad_enabled, m.batch_sizes, m.seen_modes = 0, [], [], []
+    reset_probes(model)
     return y.mean(0), y.std(0, correction=0)
 
 
@@ -172,9 +178,7 @@ def reference_classify(model, x, T, seed):
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         logits = reference_samples(model, x, T).double()
-    for m in model.modules():
-        if isinstance(m, Probe):
-            m.calls, m.grad_enabled, m.batch_sizes, m.seen_modes = 0, [], [], []
+    reset_probes(model)
     logp = torch.log_softmax(logits, dim=-1)
     probs = logp.exp().mean(0)
     entropy = -torch.special.xlogy(probs, probs).sum(-1)
@@ -305,6 +309,7 @@ def cases_bn_eval_stats():
 def run_bn(mc_predict, c):
     model, bn = c["model"], c["model"][2]
     before = [bn.running_mean.clone(), bn.running_var.clone(), bn.num_batches_tracked.clone()]
+    reset_probes(model)
     out = mc_predict(model, c["x"], T=c["T"])
     r = predict_result(model, c["x"], out)
     r["bn_before"] = before
@@ -329,7 +334,8 @@ def cases_shapes():
 
 def run_predict(mc_predict, cases):
     """execute: mc_predict on every case (T from the case, default 20)."""
-    return [predict_result(c["model"], c["x"], mc_predict(c["model"], c["x"], T=c.get("T", 20)))
+    return [predict_result(c["model"], c["x"],
+                           mc_predict(reset_probes(c["model"]), c["x"], T=c.get("T", 20)))
             for c in cases]
 
 

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from grader.payload.checkkit import Check
 from solutions.drill03_mc_dropout.checks import (
     CourseDropout, Probe, all_modes, classify_result, course_net, expected_modes, grid,
-    mixed_net, mode_problem, modes, predict_result, reference_classify, reference_predict,
+    mixed_net, mode_problem, modes, predict_result, reset_probes, reference_classify, reference_predict,
     run_predict, seeded_build, set_modes, watched, wide_net)
 
 EPS = dict(rtol=1e-4, atol=1e-5)  # float32, batched against one-at-a-time products
@@ -131,6 +131,7 @@ def cases_t_one():
 def run_seeded_predict(mc_predict, cases):
     out = []
     for c in cases:
+        reset_probes(c["model"])
         torch.manual_seed(c["seed"])
         out.append(predict_result(c["model"], c["x"], mc_predict(c["model"], c["x"], T=c["T"])))
     return out

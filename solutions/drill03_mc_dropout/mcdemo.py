@@ -197,9 +197,9 @@ def in_noisy_disc(x):
     return (x - centre).norm(dim=1) < NOISY_RADIUS
 
 
-def train_classifier(x, y, p=0.2, seed=0, steps=1000):
+def train_classifier(x, y, p=0.2, seed=0, steps=500):
     torch.manual_seed(seed)
-    return fit(Classifier(p), x, y, F.cross_entropy, steps=steps, lr=5e-3, seed=seed)
+    return fit(Classifier(p), x, y, F.cross_entropy, steps=steps, lr=1e-2, seed=seed)
 
 
 def plane(lo=(-2.5, -2.0), hi=(3.5, 2.5), n=70):
