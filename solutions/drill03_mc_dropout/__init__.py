@@ -1,0 +1,1 @@
+"""Drill 03: Monte Carlo dropout, uncertainty you can plot and check."""

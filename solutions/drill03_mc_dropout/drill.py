@@ -1,0 +1,19 @@
+"""Drill 03, Monte Carlo dropout: what the grader checks and what each is worth."""
+from grader.grading.model import Drill
+from solutions.drill03_mc_dropout import checks, hidden
+
+DRILL = Drill(
+    title="Monte Carlo dropout: uncertainty you can plot and check",
+    minutes=45, level="intermediate",
+    produces="a context manager that switches on only dropout, a batched mc_predict and "
+             "mc_classify (entropy and mutual information), error bars on a toy with a gap, "
+             "a calibration check, and seven passing checks",
+    targets={"enable_mc_dropout": "function", "mc_predict": "function",
+             "mc_classify": "function"},
+    visible=list(checks.VISIBLE),
+    hidden=hidden.HIDDEN,
+    samples={"galyarin_3001_7001_mc.ipynb": "correct",
+             "Zoubin Ghahramani_3002_assignsubmission_file_/mc.ipynb": "buggy/train_mode",
+             "houlsbyneil_3003_7003_drill03_mc_dropout.ipynb": "buggy/no_restore",
+             "kendallalex_3004_7004_mc.ipynb": "stub"},
+)
