@@ -3,7 +3,6 @@
 Pasted into the notebook after checks.py (it uses the small GPT stack defined there). Every
 function takes the learner's objects as arguments, so a stub only makes its demo skip.
 """
-import math
 import statistics
 import time
 

@@ -198,7 +198,8 @@ def verdict_no_saved_mask(cases, results):
                            "mask (or input) kept on ctx costs the same memory as "
                            "save_for_backward; keep only the seed and p on ctx")
     kept = sum(t["bytes"] for t in r["packed"] + r["attrs"])
-    return True, f"backward keeps {kept} bytes of tensors for a {n}-element input (the seed is enough)"
+    return True, (f"backward keeps {kept} bytes of tensors for a {n}-element input "
+                  "(the seed is enough)")
 
 
 # --- 3. drop rate ------------------------------------------------------------------------
@@ -268,7 +269,8 @@ def verdict_same_seed(cases, results):
                        "(a constant seed, or a generator seeded once)")
     if agree < q - bound(q, n):
         return False, "masks for two seeds are anti-correlated: draw each from its own seed"
-    return True, f"same seed, same output; another seed agrees on {agree:.3f} of units (expected {q:.2f})"
+    return True, (f"same seed, same output; another seed agrees on {agree:.3f} of units "
+                  f"(expected {q:.2f})")
 
 
 def judge_same_seed(cases, results):

@@ -7,11 +7,10 @@ chance.
 """
 import torch
 
-from solutions.drill06_at_scale.checks import (Check, KINDS, bool_mask_dropout, mem_case,
+from solutions.drill06_at_scale.checks import (Check, bool_mask_dropout, mem_case,
                                                memory_problem, nonzero_randn, run_dropout_memory,
-                                               run_saved_bytes, run_seeded, run_seeded_cases,
-                                               saved_bytes_problem, sb_case, sd_case,
-                                               seeded_check)
+                                               run_saved_bytes, run_seeded, saved_bytes_problem,
+                                               sb_case, sd_case, seeded_check)
 
 EPS32 = torch.finfo(torch.float32).eps
 
@@ -194,5 +193,3 @@ HIDDEN = [
           "dropout with p = 0 keeps no mask", cases_memory_p_zero, run_dropout_memory,
           verdict_memory_hidden, after=("memory_vs_block",)),
 ]
-
-__all__ = ["HIDDEN", "KINDS", "run_seeded_cases"]

@@ -9,7 +9,8 @@ import torch
 
 from grader.payload import checkkit
 from solutions.drill06_at_scale import checks, hidden
-from solutions.drill06_at_scale.tests.helpers import ALL_CHECKS, namespace_with, one_thread, outcomes
+from solutions.drill06_at_scale.tests.helpers import (ALL_CHECKS, namespace_with, one_thread,
+                                                      outcomes)
 
 # check name -> (case builder taking a seed, execute); the grader's prepare uses one seed.
 STATISTICAL = {  # every one of the 1,000 seeds

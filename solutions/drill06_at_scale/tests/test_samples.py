@@ -19,7 +19,8 @@ def test_samples_on_disk_are_current():
     assert on_disk == sorted(want)
     for name, text in want.items():
         with open(os.path.join(samples.OUT, name), encoding="utf-8") as f:
-            assert f.read() == text, f"{name} is stale: run python -m solutions.drill06_at_scale.tests.samples"
+            assert f.read() == text, (f"{name} is stale: run "
+                                      "python -m solutions.drill06_at_scale.tests.samples")
 
 
 def graded_namespace(path):
