@@ -8,7 +8,8 @@ Nets are described by plain specs, so a check builds the same model in every pro
   ("dropout", p)   nn.Dropout, inverted      ("classic", p)   the learner's ClassicDropout
 prepare() draws the weights and the probe batch from fixed seeds and computes what
 model.eval() returns; execute() builds the model in the child (the classic layers are
-instances of the learner's own class, so their export code recognises them) and returns
+instances of the learner's own class, so their export code recognises them; a stub
+constructor is bypassed, so export checks do not wait for ClassicDropout) and returns
 what the learner's function gave back, as tensors and plain values; judge() replays an
 export with a few lines of torch and names the bug behind a mismatch.
 """
@@ -78,17 +79,29 @@ def export_case(spec, seed, dtype=torch.float32, **info):
                 dtype=dtype, **info)
 
 
-def _graded_classic_forward(self, x):
-    return x * (1.0 - self._graded_p)
+class _StandInClassic(nn.Module):
+    """Used when the learner defines no ClassicDropout class: the eval-mode rule."""
+
+    def __init__(self, p=0.5):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x):
+        return x * (1.0 - self.p)
+
+
+_StandInClassic.__name__ = _StandInClassic.__qualname__ = "ClassicDropout"
 
 
 def classic_class(target):
-    """A class the learner's code recognises as its ClassicDropout: a subclass of the
-    ClassicDropout defined beside the target (named ClassicDropout too), whose forward is
-    the eval-mode rule; plain nn.Module when the learner has none."""
+    """The ClassicDropout class defined beside the target (the learner's own, so
+    isinstance and `type(layer) is ClassicDropout` both recognise the layers), or a
+    stand-in when there is none. Export checks never run its forward: what model.eval()
+    returns is computed in prepare() from the spec."""
     learner = getattr(target, "__globals__", {}).get("ClassicDropout")
-    base = learner if isinstance(learner, type) and issubclass(learner, nn.Module) else nn.Module
-    return type("ClassicDropout", (base,), {"forward": _graded_classic_forward})
+    if isinstance(learner, type) and issubclass(learner, nn.Module):
+        return learner
+    return _StandInClassic
 
 
 def classic_layer(cls, p):
@@ -104,7 +117,6 @@ def classic_layer(cls, p):
             layer.p = p
         except Exception:  # noqa: BLE001 - a read-only property: the learner's own p
             pass
-    layer._graded_p = p
     return layer
 
 
