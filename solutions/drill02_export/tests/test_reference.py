@@ -26,7 +26,7 @@ def test_reference_passes_the_random_checks_on_1000_seeds():
     """Each statistical check allows 6 sigma (false-fail FALSE_FAIL ~ 2e-9 per test), so over
     1,000 seeds a single failure means a wrong bound, not bad luck."""
     ClassicDropout = namespace()["ClassicDropout"]
-    start, failures = time.perf_counter(), []
+    start, failures = time.process_time(), []  # CPU time: robust to a busy machine
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -40,7 +40,7 @@ def test_reference_passes_the_random_checks_on_1000_seeds():
         torch.set_num_threads(threads)
     assert not failures, failures[:3]
     assert FALSE_FAIL < 1e-8
-    assert time.perf_counter() - start < 20
+    assert time.process_time() - start < 20
 
 
 def test_a_biased_module_fails_the_expectation_check_on_most_seeds():
