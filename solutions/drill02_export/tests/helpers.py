@@ -13,7 +13,6 @@ DRILL_DIR = HERE.parent
 REPO = DRILL_DIR.parent.parent
 SOLUTION = DRILL_DIR / "solution.ipynb"
 MUTANTS = DRILL_DIR / "mutants"
-SAMPLES = DRILL_DIR / "samples"
 ALL_CHECKS = list(checks.VISIBLE) + list(hidden.HIDDEN)
 TARGETS = ("ClassicDropout", "export_weights", "engine_forward")
 
@@ -72,40 +71,3 @@ def mutant_target(source):
     if len(found) != 1:
         raise ValueError(f"a mutant must define exactly one target, found {found}")
     return found[0]
-
-
-STUDENT = REPO / "notebooks" / "drill02_export.ipynb"
-
-
-def mutant_body(source):
-    """A mutant file without its `# bug:` / `# hint:` header lines."""
-    return "".join(line for line in source.splitlines(keepends=True)
-                   if not re.match(r"#\s*(bug|hint):", line)).lstrip("\n")
-
-
-def sample_notebook(kind):
-    """The student notebook as a learner would hand it in: "stub" (untouched), "correct"
-    (the reference answers) or "buggy/NAME" (the reference with one target's answer cell
-    replaced by that mutant's definitions). Returns notebook JSON text."""
-    import json
-    nb = notebook.read(STUDENT)
-    if kind == "stub":
-        return notebook.dumps(nb)
-    answers = reference_answers()
-    if kind != "correct":
-        source = (MUTANTS / f"{kind}.py").read_text()
-        answers[TARGETS.index(mutant_target(source))] = "# @drill answer\n" + mutant_body(source)
-    nb = json.loads(json.dumps(nb))
-    cells = [c for c in nb["cells"] if notebook.role(c)[0] == "answer"]
-    for cell, answer in zip(cells, answers, strict=True):
-        cell["source"] = notebook.split_lines(answer)
-    return notebook.dumps(nb)
-
-
-def write_samples():
-    """Rewrite samples/ from DRILL.samples (what `make samples` will do; run by hand)."""
-    import shutil
-    from solutions.drill02_export.drill import DRILL
-    shutil.rmtree(SAMPLES, ignore_errors=True)
-    for name, kind in DRILL.samples.items():
-        notebook.write_atomic(str(SAMPLES / name), sample_notebook(kind))
