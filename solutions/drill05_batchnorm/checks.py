@@ -125,13 +125,13 @@ def shape_problem_variance(cases, results):
 def cases_variance_train():
     mean = torch.tensor([2.0, -1.0, 0.5, 3.0], dtype=torch.float64)
     var = torch.tensor([1.0, 4.0, 0.25, 0.5], dtype=torch.float64)
-    p, n = 0.3, 40_000
+    p, n = 0.3, 10_000
     estimate, tol = sample_train_variance(mean, var, p, n)
     return [{"mean": mean, "var": var, "p": p, "n": n, "sampled": estimate, "tol": tol}]
 
 
 def verdict_variance_train(cases, results):
-    """Each of the 4 elements is one z-test of a mean of n = 40,000 iid terms (y - mean)^2
+    """Each of the 4 elements is one z-test of a mean of n = 10,000 iid terms (y - mean)^2
     against SIGMAS of its exact standard error: by the normal approximation a correct formula
     fails with probability at most 4 * FALSE_FAIL (about 8e-9)."""
     problem = shape_problem_variance(cases, results)

@@ -10,8 +10,8 @@ import torch.nn as nn
 from grader.payload.checkkit import Check
 from solutions.drill05_batchnorm.checks import (
     ENSEMBLE_KEYS, _close, _stale, ens_case, ensemble_problem, eval_hint, make_recal_net,
-    name_train_bug, one_thread, recal_case, recal_hint, run_ensemble, run_recal, run_variance, shape_problem_variance,
-    variance_formulas)
+    name_train_bug, one_thread, recal_case, recal_hint, run_ensemble, run_recal, run_variance,
+    shape_problem_variance, variance_formulas)
 
 
 # --- dropout_variance: closed form at p far from 0.3, zero mean, 2-D input ----------------
@@ -54,9 +54,8 @@ def verdict_variance_dtype(cases, results):
         return False, "the outputs' shape differs from the input's: work elementwise"
     for key in ("train", "eval"):
         if r[key].dtype != c["mean"].dtype:
-            return False, (f"{key}_var came back as {r[key].dtype} for {c['mean'].dtype} "
-                           "inputs: keep the input's dtype (no torch.tensor(..., dtype=...) "
-                           "or .double())")
+            return False, (f"{key}_var came back in another dtype than its inputs: keep the "
+                           "input's dtype (no torch.tensor(..., dtype=...) or .double())")
     want = variance_formulas(c["mean"].double(), c["var"].double(), c["p"])["right"]
     if not torch.allclose(r["train"].double(), want, rtol=1e-5):
         return False, name_train_bug(c["mean"], c["var"], c["p"], r["train"]) or \

@@ -70,9 +70,12 @@ def train(model, x, y, steps=600, batch_size=128, lr=3e-3, seed=0, record_masks=
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     masks = []
     drop = next((m for m in model if isinstance(m, nn.Dropout)), None)
-    hook = None
     if record_masks and drop is not None:
-        hook = drop.register_forward_hook(lambda m, i, o: masks.append((o != 0) | (i[0] == 0)))
+        def recording_forward(h, drop=drop):  # the same inverted dropout, keeping its mask
+            keep = torch.rand_like(h) >= drop.p
+            masks.append(keep)
+            return h * keep / (1 - drop.p)
+        drop.forward = recording_forward  # an instance attribute shadows the method
     model.train()
     with single_thread():
         for _ in range(steps):
@@ -81,8 +84,8 @@ def train(model, x, y, steps=600, batch_size=128, lr=3e-3, seed=0, record_masks=
             opt.zero_grad()
             loss.backward()
             opt.step()
-    if hook is not None:
-        hook.remove()
+    if record_masks and drop is not None:
+        del drop.forward  # back to nn.Dropout.forward
     model.eval()
     return (model, torch.cat(masks)) if record_masks else model
 
@@ -94,39 +97,41 @@ def scores(model, x, y):
     return (logits.argmax(1) == y).double().mean().item(), F.cross_entropy(logits, y).item()
 
 
-def run_placements(recalibrate_bn, seed=0, width=32, p=0.5, depth=3, steps=600):
-    """Train the three placements on one data set; evaluate them, plus the recalibrated
-    "before BN" net. Returns {row name: (test accuracy, test cross-entropy)} and the nets."""
-    x, y, x_test, y_test = make_data(seed)
-    nets = {k: train(make_net(k, width, p, depth, seed), x, y, steps=steps, seed=seed)
-            for k in PLACEMENTS}
-    rows = {"dropout before BN": scores(nets["before BN"], x_test, y_test)}
-    if recalibrate_bn is not None:
-        fixed = copy.deepcopy(nets["before BN"])
-        recalibrate_bn(fixed, x)
-        rows["dropout before BN, BN recalibrated"] = scores(fixed, x_test, y_test)
-        nets["recalibrated"] = fixed
-    rows["dropout after the last BN"] = scores(nets["after last BN"], x_test, y_test)
-    rows["no dropout"] = scores(nets["none"], x_test, y_test)
-    return rows, nets, (x, y, x_test, y_test)
+def train_placements(seed=0, width=32, p=0.5, depth=3, steps=400):
+    """Train the three placements on one data set: ({placement: net}, data, first-dropout
+    masks of the "before BN" run). The "before BN" net is trained with its masks recorded."""
+    data = make_data(seed)
+    x, y = data[0], data[1]
+    nets = {}
+    nets["before BN"], masks = train(make_net("before BN", width, p, depth, seed), x, y,
+                                     steps=steps, seed=seed, record_masks=True)
+    for k in PLACEMENTS[1:]:
+        nets[k] = train(make_net(k, width, p, depth, seed), x, y, steps=steps, seed=seed)
+    return nets, data, masks
+
+
+def recalibrated_copy(recalibrate_bn, net, x):
+    """A deep copy of net, recalibrated by the learner's recalibrate_bn on x."""
+    fixed = copy.deepcopy(net)
+    recalibrate_bn(fixed, x)
+    return fixed
 
 
 # --- the variance shift, layer by layer ---------------------------------------------------
 @torch.no_grad()
 def _capture(model, x, train_mode, batch_size=128):
-    """Inputs of every Dropout and every BatchNorm over x, in train or eval mode."""
+    """Inputs of every Dropout and every BatchNorm over x, in train or eval mode.
+
+    Works on a copy: a train-mode pass would otherwise update BatchNorm's running statistics."""
+    model = copy.deepcopy(model)
     seen = {}
     hooks = [m.register_forward_hook(
         lambda mod, inp, out, i=i: seen.setdefault(i, []).append(inp[0]))
         for i, m in enumerate(model) if isinstance(m, (nn.Dropout, nn.BatchNorm1d))]
-    before = model.training
     model.train(train_mode)
     torch.manual_seed(1)
     for b in x.split(batch_size):
         model(b)
-    model.train(before)
-    for h in hooks:
-        h.remove()
     return {i: torch.cat(v).double() for i, v in seen.items()}
 
 
