@@ -391,7 +391,9 @@ def enumerate_ensemble(model, x, uniform=False, rescale=True, keep_is_p=False):
     n = h.shape[-1]
     masks = torch.tensor(list(itertools.product((0.0, 1.0), repeat=n)), dtype=torch.float64)
     kept = masks.sum(1)
-    probs = torch.full_like(kept, 0.5 ** n) if uniform else keep ** kept * (1.0 - keep) ** (n - kept)
+    probs = keep ** kept * (1.0 - keep) ** (n - kept)
+    if uniform:
+        probs = torch.full_like(kept, 0.5 ** n)
     logits = model[i + 1:](masks[:, None, :] * h[None] / ((1.0 - p) if rescale else 1.0))
     w = probs[:, None, None]
     log_geo = (w * logits.log_softmax(-1)).sum(0)

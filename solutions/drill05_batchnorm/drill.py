@@ -13,7 +13,7 @@ DRILL = Drill(
     visible=list(checks.VISIBLE),
     hidden=hidden.HIDDEN,
     samples={"ioffesergey_5001_9001_bn.ipynb": "correct",
-             "szegedychristian_5002_9002_bn.ipynb": "buggy/variance_only_on_var",
+             "Christian Szegedy_5002_assignsubmission_file_/bn.ipynb": "buggy/variance_only_on_var",
              "lixiang_LATE_5003_9003_drill05_batchnorm.ipynb": "buggy/recal_dropout_on",
              "baldipierre_5004_9004_bn.ipynb": "stub"},
 )

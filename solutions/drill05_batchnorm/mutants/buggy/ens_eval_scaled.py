@@ -21,6 +21,7 @@ def mask_ensemble(model, x):
         w = weights.view(-1, 1, 1)
         arithmetic = (w * log_probs.exp()).sum(0)
         geometric = (w * log_probs).sum(0).softmax(-1)
-        weight_scaled = model[i + 1:](h * keep).softmax(-1)  # original-dropout scaling on top of inverted
+        # original-dropout scaling on top of inverted dropout:
+        weight_scaled = model[i + 1:](h * keep).softmax(-1)
     model.train(was_training)
     return {"arithmetic": arithmetic, "geometric": geometric, "weight_scaled": weight_scaled}

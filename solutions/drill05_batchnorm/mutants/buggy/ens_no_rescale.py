@@ -16,7 +16,8 @@ def mask_ensemble(model, x):
         masks = bits.to(h.dtype)
         kept = masks.sum(1)
         weights = keep ** kept * p ** (n - kept)
-        logits = model[i + 1:](h.unsqueeze(0) * masks.unsqueeze(1))  # forgets the 1/(1-p) of training
+        # forgets the 1/(1-p) of training:
+        logits = model[i + 1:](h.unsqueeze(0) * masks.unsqueeze(1))
         log_probs = logits.log_softmax(-1)
         w = weights.view(-1, 1, 1)
         arithmetic = (w * log_probs.exp()).sum(0)
