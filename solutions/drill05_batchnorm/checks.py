@@ -1,0 +1,574 @@
+"""The visible checks for drill 05 (dropout meets BatchNorm; the exact ensemble).
+
+`make release` pastes this file into the student notebook after the check kit, and the
+grader imports it, so it imports only torch, the standard library and the kit.
+
+Targets: dropout_variance(mean, var, p), recalibrate_bn(model, x, batch_size=256) and
+mask_ensemble(model, x). Every reference the checks compare against is computed here by a
+route independent of the reference answers: brute-force sampling for the variance, a
+hand-written BatchNorm pass for the running statistics, itertools enumeration for the masks.
+"""
+import copy
+import itertools
+import math
+
+import torch
+import torch.nn as nn
+
+from grader.payload.checkkit import FALSE_FAIL, SIGMAS, Check, CheckSet  # noqa: F401
+
+ENSEMBLE_KEYS = ("arithmetic", "geometric", "weight_scaled")
+
+
+def one_thread(fn):
+    """Run fn on one CPU thread (tiny tensors: threads only add overhead), then restore."""
+    def wrapper(*args, **kwargs):
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            torch.set_num_threads(before)
+    wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
+    return wrapper
+
+
+# === 1. dropout_variance ==================================================================
+def variance_formulas(mean, var, p):
+    """Candidate train-time variances, right and wrong, for naming a learner's bug."""
+    keep = 1.0 - p
+    m2 = mean * mean
+    out = {"right": (var + m2) / keep - m2,
+           "mean term missing": var / keep,
+           "squared mean not subtracted": (var + m2) / keep,
+           "divided by (1-p)^2": (var + m2) / keep ** 2 - m2,
+           "unchanged": var}
+    if p > 0:
+        out["p used as keep"] = (var + m2) / p - m2
+    return out
+
+
+TRAIN_VAR_HINTS = {
+    "mean term missing": "the mean term is missing: Var(m x/(1-p)) = E[x^2]/(1-p) - mean^2 = "
+                         "(var + mean^2)/(1-p) - mean^2, not var/(1-p) (true only for mean 0)",
+    "squared mean not subtracted": "you returned E[y^2] = (var + mean^2)/(1-p): subtract the "
+                                   "squared mean (E[y] = mean) to get the variance",
+    "divided by (1-p)^2": "a survivor's square is x^2/(1-p)^2, but only a fraction (1-p) "
+                          "survive: E[y^2] = E[x^2]/(1-p), divide by (1-p) once",
+    "p used as keep": "p is the DROP probability: the keep probability is 1 - p",
+    "unchanged": "the train variance equals the input variance: dropout adds variance in "
+                 "training",
+}
+
+
+def name_train_bug(mean, var, p, got):
+    """A hint naming the formula the learner's train variance matches, or None."""
+    for name, want in variance_formulas(mean.double(), var.double(), p).items():
+        if name != "right" and torch.allclose(got.double(), want, rtol=1e-5, atol=1e-9):
+            return TRAIN_VAR_HINTS[name]
+    return None
+
+
+def moments_of_dropped(mean, var, p):
+    """(variance, fourth central moment) of y = m x/(1-p), m ~ Bernoulli(1-p), x ~ N(mean, var).
+
+    Exact: with probability 1-p, y - mean = x/(1-p) - mean ~ N(a, s2), a = mean p/(1-p),
+    s2 = var/(1-p)^2; otherwise y - mean = -mean."""
+    q = 1.0 - p
+    a, s2 = mean * p / q, var / q ** 2
+    second = q * (a * a + s2) + p * mean ** 2
+    fourth = q * (a ** 4 + 6 * a * a * s2 + 3 * s2 * s2) + p * mean ** 4
+    return second, fourth
+
+
+def sample_train_variance(mean, var, p, n):
+    """Brute force: the mean of (y - mean)^2 over n dropped samples per element (float64),
+    and SIGMAS standard errors of it, (mu4 - sigma^4)/n being the estimator's exact variance.
+
+    Uses the global torch RNG: the sampling is the random part of the check."""
+    mean, var = mean.double(), var.double()
+    x = mean + var.sqrt() * torch.randn(n, *mean.shape, dtype=torch.float64)
+    keep = (torch.rand(n, *mean.shape, dtype=torch.float64) >= p).double()
+    y = keep * x / (1.0 - p)
+    estimate = ((y - mean) ** 2).mean(0)  # E[y] = mean exactly, so no degree of freedom is lost
+    second, fourth = moments_of_dropped(mean, var, p)
+    tol = SIGMAS * ((fourth - second ** 2) / n).sqrt()
+    return estimate, tol
+
+
+@one_thread
+def run_variance(dropout_variance, cases):
+    """execute: the learner's (train_var, eval_var) for every case, as tensors."""
+    out = []
+    for c in cases:
+        mean, var = c["mean"].clone(), c["var"].clone()
+        result = dropout_variance(mean, var, c["p"])
+        if not (isinstance(result, (tuple, list)) and len(result) == 2):
+            raise TypeError("dropout_variance must return a pair (train_var, eval_var)")
+        train, ev = (torch.as_tensor(r).detach().clone() for r in result)
+        out.append({"train": train, "eval": ev,
+                    "inputs_intact": bool(torch.equal(mean, c["mean"])
+                                          and torch.equal(var, c["var"]))})
+    return out
+
+
+def shape_problem_variance(cases, results):
+    for c, r in zip(cases, results):
+        for key in ("train", "eval"):
+            if r[key].shape != c["mean"].shape:
+                return (f"{key}_var has shape {tuple(r[key].shape)}, the input "
+                        f"{tuple(c['mean'].shape)}: work elementwise")
+    return None
+
+
+@one_thread
+def cases_variance_train():
+    mean = torch.tensor([2.0, -1.0, 0.5, 3.0], dtype=torch.float64)
+    var = torch.tensor([1.0, 4.0, 0.25, 0.5], dtype=torch.float64)
+    p, n = 0.3, 10_000
+    estimate, tol = sample_train_variance(mean, var, p, n)
+    return [{"mean": mean, "var": var, "p": p, "n": n, "sampled": estimate, "tol": tol}]
+
+
+def verdict_variance_train(cases, results):
+    """Each of the 4 elements is one z-test of a mean of n = 10,000 iid terms (y - mean)^2
+    against SIGMAS of its exact standard error: by the normal approximation a correct formula
+    fails with probability at most 4 * FALSE_FAIL (about 8e-9)."""
+    problem = shape_problem_variance(cases, results)
+    if problem:
+        return False, problem
+    c, r = cases[0], results[0]
+    got, sampled, tol = r["train"].double(), c["sampled"], c["tol"]
+    shown = ", ".join(f"{g:.3f} vs {s:.3f}±{t:.3f}" for g, s, t in
+                      zip(got.tolist(), sampled.tolist(), tol.tolist()))
+    if ((got - sampled).abs() <= tol).all():
+        return True, f"train_var matches brute-force sampling at p={c['p']} ({shown})"
+    hint = name_train_bug(c["mean"], c["var"], c["p"], got)
+    return False, f"train_var vs sampled ({shown}): " + (hint or "train_var is off; derive "
+                                                         "E[y^2] - E[y]^2 for y = m x/(1-p)")
+
+
+def cases_variance_eval():
+    return [{"mean": torch.tensor([2.0, -1.0, 0.0]), "var": torch.tensor([1.0, 4.0, 0.5]),
+             "p": 0.3}]
+
+
+def eval_hint(c, got, show=True):
+    var, keep = c["var"].double(), 1.0 - c["p"]
+    got = got.double()
+    if torch.allclose(got, var, rtol=1e-6, atol=0):
+        return None
+    if torch.allclose(got, variance_formulas(c["mean"].double(), var, c["p"])["right"],
+                      rtol=1e-5):
+        return ("eval_var equals the train variance: at eval dropout is the identity, so "
+                "the variance is the input's own")
+    for factor, words in ((keep, "(1-p)"), (keep ** 2, "(1-p)^2"), (1 / keep, "1/(1-p)")):
+        if torch.allclose(got, var * factor, rtol=1e-5):
+            return (f"eval_var is var times {words}: with inverted dropout eval mode is the "
+                    "identity (no scaling at eval), so eval_var = var")
+    return "eval_var must be the input variance: eval-mode dropout is the identity" + (
+        f" (got {[round(v, 4) for v in got.tolist()]})" if show else "")
+
+
+def verdict_variance_eval(cases, results):
+    """Deterministic: exact up to float32 rounding."""
+    problem = shape_problem_variance(cases, results)
+    if problem:
+        return False, problem
+    hint = eval_hint(cases[0], results[0]["eval"])
+    return (True, "eval_var equals the input variance: eval-mode dropout is the identity") \
+        if hint is None else (False, hint)
+
+
+# === 2. recalibrate_bn ====================================================================
+def is_norm(m):
+    return isinstance(m, nn.modules.batchnorm._BatchNorm)
+
+
+def make_recal_net(seed=0, dtype=torch.float64, p=0.5, momentum=(0.1, 0.05)):
+    """Linear-BN-ReLU-Dropout-Linear-BN-ReLU-Dropout-Linear, with random BatchNorm weights
+    and stale running statistics (as after some training with dropout on)."""
+    torch.manual_seed(seed)
+    net = nn.Sequential(nn.Linear(8, 16), nn.BatchNorm1d(16, momentum=momentum[0]), nn.ReLU(),
+                        nn.Dropout(p), nn.Linear(16, 12), nn.BatchNorm1d(12, momentum=momentum[1]),
+                        nn.ReLU(), nn.Dropout(p), nn.Linear(12, 3)).to(dtype)
+    return _stale(net, torch.randn(64, 8, dtype=dtype) * 2 + 1)
+
+
+def _stale(net, x):
+    """Random BatchNorm affine weights and running statistics from train-mode passes."""
+    with torch.no_grad():
+        for m in net.modules():
+            if is_norm(m):
+                m.weight.uniform_(0.5, 2.0)
+                m.bias.uniform_(-1.0, 1.0)
+        net.train()
+        for _ in range(5):
+            net(x)
+    return net.eval()
+
+
+@torch.no_grad()
+def reference_bn_stats(model, x, batch_size):
+    """The running statistics a correct recalibration leaves, computed by hand (float64).
+
+    For each consecutive batch of x, walk the layers in order: every BatchNorm normalises
+    with its batch's mean and biased variance (training behaviour) and records the batch
+    mean and unbiased variance; dropout is skipped (eval); other layers run as they are.
+    The result per BatchNorm: the plain average over batches (PyTorch's momentum=None)."""
+    sums = {}
+    batches = 0
+    for batch in x.split(batch_size):
+        h = batch
+        for i, layer in enumerate(model):
+            if is_norm(layer):
+                dims = [0] + list(range(2, h.dim()))
+                n = h.numel() // h.shape[1]
+                shape = [1, -1] + [1] * (h.dim() - 2)
+                hd = h.double()
+                mu = hd.mean(dims)
+                biased = hd.var(dims, unbiased=False)
+                s = sums.setdefault(i, [0.0, 0.0])
+                s[0], s[1] = s[0] + mu, s[1] + biased * n / (n - 1)
+                hd = (hd - mu.view(shape)) / (biased.view(shape) + layer.eps).sqrt()
+                h = (hd * layer.weight.double().view(shape)
+                     + layer.bias.double().view(shape)).to(h.dtype)
+            elif isinstance(layer, nn.modules.dropout._DropoutNd):
+                continue
+            else:
+                h = layer(h)
+        batches += 1
+    return [(sums[i][0] / batches, sums[i][1] / batches) for i in sorted(sums)]
+
+
+def stats_of(model):
+    return [(m.running_mean.detach().clone(), m.running_var.detach().clone())
+            for m in model.modules() if is_norm(m)]
+
+
+def recal_case(model, x, batch_size=None):
+    """One recalibration: the model (a deep copy goes to the learner), x, the batch size
+    (None: use the default), and the references the judge needs."""
+    bs = 256 if batch_size is None else batch_size
+    return {"model": model, "x": x, "batch_size": batch_size, "bs": bs,
+            "reference": reference_bn_stats(model, x, bs),
+            "before": stats_of(model),
+            "params": {k: v.detach().clone() for k, v in model.named_parameters()},
+            "momenta": [m.momentum for m in model.modules() if is_norm(m)],
+            "dtype": x.dtype}
+
+
+@one_thread
+def run_recal(recalibrate_bn, cases):
+    """execute: recalibrate a copy of each model; report its statistics, modes and weights."""
+    out = []
+    for c in cases:
+        model = copy.deepcopy(c["model"])
+        x = c["x"].clone()
+        if c["batch_size"] is None:
+            recalibrate_bn(model, x)
+        else:
+            recalibrate_bn(model, x, batch_size=c["batch_size"])
+        out.append({"stats": stats_of(model),
+                    "training": [m.training for m in model.modules()],
+                    "momenta": [m.momentum for m in model.modules() if is_norm(m)],
+                    "params_same": all(torch.equal(v, c["params"][k])
+                                       for k, v in model.named_parameters()),
+                    "grads_none": all(v.grad is None for v in model.parameters()),
+                    "x_same": bool(torch.equal(x, c["x"]))})
+    return out
+
+
+def _close(stats, ref, dtype):
+    rtol, atol = (1e-9, 1e-12) if dtype == torch.float64 else (1e-4, 1e-6)
+    return len(stats) == len(ref) and all(
+        torch.allclose(a.double(), b.double(), rtol=rtol, atol=atol)
+        for pair, rpair in zip(stats, ref) for a, b in zip(pair, rpair))
+
+
+@one_thread
+def recal_hint(c, r):
+    """Name the bug behind running statistics that differ from the reference."""
+    got, ref, dtype = r["stats"], c["reference"], c["dtype"]
+    x, bs = c["x"], c["bs"]
+    if len(got) == len(c["before"]) and any(_close([g], [b], dtype)
+                                            for g, b in zip(got, c["before"])):
+        return ("a BatchNorm's running statistics did not change: put every BatchNorm (any "
+                "_BatchNorm, 1d/2d/3d) in training mode while the batches go through")
+    if _close(got, reference_bn_stats(c["model"], x, len(x)), dtype):
+        return "all of x went through as one batch: feed x in batches of batch_size"
+    if len(x) % bs and _close(got, reference_bn_stats(c["model"], x[:len(x) - len(x) % bs], bs),
+                              dtype):
+        return "the last, smaller batch was skipped: every example of x counts"
+    if len(got) == len(ref):
+        # dropout left on: the first BN (before any dropout) is right, later running
+        # variances come out larger than the dropout-free ones
+        first_ok = _close(got[:1], ref[:1], dtype)
+        later_high = all((g[1].double().mean() > 1.05 * rf[1].double().mean()).item()
+                         for g, rf in zip(got[1:], ref[1:]))
+        if first_ok and later_high and len(got) > 1:
+            return ("the BatchNorms after a dropout layer got too large a running variance: "
+                    "dropout was on during recalibration (model.train() and "
+                    "torch.optim.swa_utils.update_bn turn it on): keep dropout in eval mode")
+        for g, rf, b in zip(got, ref, c["before"]):
+            if not torch.allclose(g[0].double(), rf[0].double(), rtol=1e-4, atol=1e-6):
+                return ("old statistics leaked in: reset_running_stats() and set "
+                        "momentum=None, so every batch counts equally and nothing else does")
+    return ("the running statistics differ from the reference: reset them, then average "
+            "every batch's mean and unbiased variance equally (momentum=None), dropout off")
+
+
+@one_thread
+def verdict_recal_stats(cases, results):
+    """Deterministic: compared with a hand computation to rounding (no false fails)."""
+    for c, r in zip(cases, results):
+        if not _close(r["stats"], c["reference"], c["dtype"]):
+            return False, recal_hint(c, r)
+    return True, ("every BatchNorm's running mean and variance equal the dropout-free "
+                  "batch averages computed directly")
+
+
+@one_thread
+def cases_recal_stats():
+    return [recal_case(make_recal_net(seed=0), torch.randn(1024, 8, dtype=torch.float64) * 1.5)]
+
+
+def verdict_recal_mode(cases, results):
+    """Deterministic."""
+    c, r = cases[0], results[0]
+    if any(r["training"]):
+        return False, ("the model is left (partly) in training mode: finish with model.eval() "
+                       "so dropout is off and BatchNorm uses its new running statistics")
+    if r["momenta"] != c["momenta"]:
+        return False, (f"momentum changed ({r['momenta']}, was {c['momenta']}): save each "
+                       "BatchNorm's momentum and restore it afterwards")
+    if not r["params_same"]:
+        return False, "weights changed: recalibration only re-estimates running statistics"
+    if not r["grads_none"]:
+        return False, "gradients were computed: no backward pass is needed (torch.no_grad())"
+    if not r["x_same"]:
+        return False, "x was modified in place"
+    return True, "model left in eval mode; momentum, weights and gradients untouched"
+
+
+@one_thread
+def cases_recal_mode():
+    return [recal_case(make_recal_net(seed=1, momentum=(0.1, 0.05)),
+                       torch.randn(512, 8, dtype=torch.float64), batch_size=128)]
+
+
+# === 3. mask_ensemble =====================================================================
+def make_ens_net(n_units, depth, p, seed, n_in=5, hidden=7, n_classes=4, dtype=torch.float64,
+                 gain=2.0):
+    """Linear -> Tanh -> Dropout(p) over n_units -> depth x (Linear, ReLU) -> Linear."""
+    torch.manual_seed(seed)
+    layers = [nn.Linear(n_in, n_units), nn.Tanh(), nn.Dropout(p)]
+    width = n_units
+    for _ in range(depth):
+        layers += [nn.Linear(width, hidden), nn.ReLU()]
+        width = hidden
+    layers.append(nn.Linear(width, n_classes))
+    net = nn.Sequential(*layers).to(dtype)
+    with torch.no_grad():
+        for m in net:
+            if isinstance(m, nn.Linear):
+                m.weight.mul_(gain)
+                m.bias.uniform_(-1, 1)
+    return net.eval()
+
+
+@torch.no_grad()
+def enumerate_ensemble(model, x, uniform=False, rescale=True, keep_is_p=False):
+    """Reference by itertools enumeration of the masks, in float64.
+
+    The optional flags compute the usual wrong versions, for naming a learner's bug."""
+    model = copy.deepcopy(model).double().eval()
+    x = x.double()
+    i = next(k for k, m in enumerate(model) if isinstance(m, nn.Dropout))
+    p = model[i].p
+    keep = p if keep_is_p else 1.0 - p
+    h = model[:i](x)
+    n = h.shape[-1]
+    masks = torch.tensor(list(itertools.product((0.0, 1.0), repeat=n)), dtype=torch.float64)
+    kept = masks.sum(1)
+    probs = keep ** kept * (1.0 - keep) ** (n - kept)
+    if uniform:
+        probs = torch.full_like(kept, 0.5 ** n)
+    logits = model[i + 1:](masks[:, None, :] * h[None] / ((1.0 - p) if rescale else 1.0))
+    w = probs[:, None, None]
+    log_geo = (w * logits.log_softmax(-1)).sum(0)
+    return {"arithmetic": (w * logits.softmax(-1)).sum(0), "geometric": log_geo.softmax(-1),
+            "unnormalised": log_geo.exp(), "weight_scaled": model(x).softmax(-1)}
+
+
+@torch.no_grad()
+def eval_scaled_wrongly(model, x):
+    """softmax of the eval net with the dropped layer's input also multiplied by (1-p)."""
+    model = copy.deepcopy(model).double().eval()
+    i = next(k for k, m in enumerate(model) if isinstance(m, nn.Dropout))
+    return model[i + 1:](model[:i](x.double()) * (1 - model[i].p)).softmax(-1)
+
+
+def ens_case(n_units, depth, p, seed, batch, dtype=torch.float64, n_classes=4, train_mode=False):
+    model = make_ens_net(n_units, depth, p, seed, n_classes=n_classes, dtype=dtype)
+    x = torch.randn(batch, 5, generator=torch.Generator().manual_seed(seed + 100)).to(dtype)
+    if train_mode:
+        model.train()
+    return {"model": model, "x": x, "dtype": dtype, "train_mode": train_mode,
+            "ref": enumerate_ensemble(model, x)}
+
+
+def wrong_versions(c):
+    """The usual wrong answers for case c, computed only when a result is wrong."""
+    m, x = c["model"], c["x"]
+    return {"uniform": enumerate_ensemble(m, x, uniform=True),
+            "no_rescale": enumerate_ensemble(m, x, rescale=False),
+            "keep_is_p": enumerate_ensemble(m, x, keep_is_p=True),
+            "eval_scaled": eval_scaled_wrongly(m, x)}
+
+
+@one_thread
+def run_ensemble(mask_ensemble, cases):
+    """execute: the learner's dict for each case (twice when the model is in train mode)."""
+    out = []
+    for c in cases:
+        model = copy.deepcopy(c["model"])
+        result = mask_ensemble(model, c["x"].clone())
+        if not isinstance(result, dict):
+            raise TypeError(f"mask_ensemble must return a dict with keys {ENSEMBLE_KEYS}")
+        row = {k: torch.as_tensor(result[k]).detach().clone() for k in ENSEMBLE_KEYS
+               if k in result}
+        row["keys"] = sorted(str(k) for k in result)
+        if c["train_mode"]:
+            again = mask_ensemble(copy.deepcopy(c["model"]), c["x"].clone())
+            row["again"] = {k: torch.as_tensor(again[k]).detach().clone()
+                            for k in ENSEMBLE_KEYS if k in again}
+        out.append(row)
+    return out
+
+
+def _tol(dtype):
+    return 1e-6 if dtype == torch.float64 else 2e-5
+
+
+def _matches(got, want, dtype):
+    return (got is not None and got.shape == want.shape
+            and torch.allclose(got.double(), want.double(), rtol=0, atol=_tol(dtype)))
+
+
+@one_thread
+def ensemble_problem(c, r, key, show=True):
+    """None when r[key] is right, else a hint naming the bug."""
+    missing = [k for k in ENSEMBLE_KEYS if k not in r]
+    if missing:
+        return (f"the dict lacks {missing}: return exactly the keys {list(ENSEMBLE_KEYS)} "
+                f"(got {r['keys']})")
+    got, ref = r[key], c["ref"]
+    if got.shape != ref[key].shape:
+        return (f"'{key}' has shape {tuple(got.shape) if show else '(wrong)'}: return one row "
+                "of class probabilities per example")
+    if _matches(got, ref[key], c["dtype"]):
+        return None
+    c = {**c, **wrong_versions(c)}
+    sums = got.double().sum(-1)
+    if not torch.allclose(sums, torch.ones_like(sums), atol=1e-4):
+        if key == "geometric" and _matches(got, ref["unnormalised"], c["dtype"]):
+            return ("'geometric' is not normalised: divide the weighted geometric mean by its "
+                    "sum over classes (or take softmax of the weighted mean log-probabilities)")
+        return f"'{key}' rows do not sum to 1: return probabilities (softmax), not logits"
+    if key != "weight_scaled":
+        if _matches(got, c["uniform"][key], c["dtype"]):
+            return (f"'{key}' weights every mask equally: weight each by its probability "
+                    "(1-p)^kept * p^dropped (equal only at p = 0.5)")
+        if _matches(got, c["no_rescale"][key], c["dtype"]):
+            return (f"'{key}': the kept units were not divided by (1-p); each mask's net must "
+                    "be the training-time one, m * h / (1-p)")
+        if _matches(got, c["keep_is_p"][key], c["dtype"]):
+            return f"'{key}': p is the DROP probability; a unit is kept with probability 1-p"
+        other = "geometric" if key == "arithmetic" else "arithmetic"
+        if _matches(got, ref[other], c["dtype"]):
+            return (f"'{key}' holds the {other} mean" + (
+                " (the softmax of the averaged logits IS the normalised geometric mean): "
+                "average the probabilities" if key == "arithmetic" else ""))
+        if key == "arithmetic" and _matches(got, ref["weight_scaled"], c["dtype"]):
+            return ("'arithmetic' equals the weight-scaled prediction: average the "
+                    "probabilities of every mask's net (averaging logits first is not it)")
+    else:
+        if _matches(got, c["eval_scaled"], c["dtype"]):
+            return ("'weight_scaled' multiplies by (1-p) at eval: with inverted dropout the "
+                    "eval-mode net is used as it is (that is the weight-scaling rule)")
+        if _matches(got, ref["geometric"], c["dtype"]) or _matches(got, ref["arithmetic"],
+                                                                     c["dtype"]):
+            return "'weight_scaled' must be the eval-mode net's softmax, not a mask average"
+    err = (got.double() - ref[key].double()).abs().max().item()
+    return f"'{key}' differs from the enumeration" + (f" by up to {err:.3g}" if show else "")
+
+
+def ensemble_verdict(key, what):
+    def verdict(cases, results):
+        """Deterministic: compared with an independent enumeration to 1e-6 (float64)."""
+        for c, r in zip(cases, results):
+            problem = ensemble_problem(c, r, key)
+            if problem:
+                return False, problem
+        return True, what
+    return verdict
+
+
+@one_thread
+def cases_ensemble():
+    return [ens_case(n_units=6, depth=1, p=0.3, seed=0, batch=9)]
+
+
+@one_thread
+def cases_identity():
+    return [ens_case(n_units=8, depth=0, p=0.4, seed=1, batch=6)]
+
+
+def verdict_identity(cases, results):
+    """Deterministic: to 1e-6 in float64."""
+    c, r = cases[0], results[0]
+    for key in ("geometric", "weight_scaled"):
+        problem = ensemble_problem(c, r, key)
+        if problem:
+            return False, problem
+    gap = (r["geometric"].double() - r["weight_scaled"].double()).abs().max().item()
+    if gap > 1e-6:
+        return False, f"geometric and weight_scaled differ by {gap:.3g} for one softmax layer"
+    ari = (r["arithmetic"].double() - r["weight_scaled"].double()).abs().max().item() \
+        if "arithmetic" in r else float("nan")
+    return True, (f"one softmax layer: geometric = weight_scaled to {gap:.1e} "
+                  f"(the arithmetic mean is {ari:.3f} away)")
+
+
+VISIBLE = CheckSet("Dropout and BatchNorm checks", [
+    Check("variance_train", "train variance matches sampling", "dropout_variance",
+          "Var(m x/(1-p)) = (var + mean^2)/(1-p) - mean^2",
+          cases_variance_train, run_variance, verdict_variance_train),
+    Check("variance_eval", "eval variance is the input's", "dropout_variance",
+          "eval-mode dropout is the identity",
+          cases_variance_eval, run_variance, verdict_variance_eval),
+    Check("recal_stats", "recalibrated statistics are right", "recalibrate_bn",
+          "dropout off, BatchNorm collecting, every batch weighted equally",
+          cases_recal_stats, run_recal, verdict_recal_stats),
+    Check("recal_mode", "recalibration leaves an eval model", "recalibrate_bn",
+          "ends in eval mode; momentum, weights and grads untouched",
+          cases_recal_mode, run_recal, verdict_recal_mode),
+    Check("ensemble_arithmetic", "exact arithmetic mean", "mask_ensemble",
+          "sum over all 2^n masks of P(mask) * softmax(net_mask(x))",
+          cases_ensemble, run_ensemble,
+          ensemble_verdict("arithmetic", "'arithmetic' equals the enumeration of all masks")),
+    Check("ensemble_geometric", "normalised geometric mean", "mask_ensemble",
+          "prod over masks of softmax^P(mask), renormalised",
+          cases_ensemble, run_ensemble,
+          ensemble_verdict("geometric", "'geometric' equals the enumeration of all masks")),
+    Check("ensemble_weight_scaled", "weight-scaled prediction", "mask_ensemble",
+          "softmax of the eval-mode net",
+          cases_ensemble, run_ensemble,
+          ensemble_verdict("weight_scaled", "'weight_scaled' is the eval-mode net's softmax")),
+    Check("geometric_identity", "one softmax layer: geometric = weight-scaled", "mask_ensemble",
+          "logits affine in the mask, so the geometric mean is softmax(E[logits])",
+          cases_identity, run_ensemble, verdict_identity,
+          after=("ensemble_geometric", "ensemble_weight_scaled")),
+])
+check, run_all_checks = VISIBLE.check, VISIBLE.scoreboard

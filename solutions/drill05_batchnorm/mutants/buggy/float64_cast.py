@@ -1,0 +1,5 @@
+# bug: variance_dtype
+# hint: keep the input's dtype
+def dropout_variance(mean, var, p):
+    mean, var = mean.double(), var.double()
+    return (var + mean * mean) / (1.0 - p) - mean * mean, var.clone()
