@@ -7,7 +7,7 @@ import sys
 import zipfile
 
 import pytest
-from grading_helpers import (IMPLEMENTATIONS, REPO, SOLUTION, STUDENT, fill, gradebook,
+from grading_helpers import (DRILL, IMPLEMENTATIONS, REPO, SOLUTION, STUDENT, fill, gradebook,
                              notebook_with, results, run_built_autograder, run_grader)
 
 from grader.grading import drills, report
@@ -77,7 +77,7 @@ def test_hidden_only_shapes_are_found():
 
 
 def test_check_passes_the_solution():
-    proc = run_grader("check", SOLUTION)
+    proc = run_grader("check", SOLUTION, "--assignment", DRILL)  # a solution names no drill
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("  ")]
     assert lines and all(ln.split()[0] == "pass" for ln in lines), proc.stdout

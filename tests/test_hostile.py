@@ -124,7 +124,8 @@ def build_corpus(subs, out, marker, port):
 def grade(paths, out, *extra):
     env = dict(os.environ, AWS_SECRET_ACCESS_KEY=SECRET, GITHUB_TOKEN=SECRET)
     return subprocess.run([sys.executable, "-m", "grader", "grade", *map(str, paths),
-                           "--out", str(out), "--quiet", *extra],
+                           "--out", str(out), "--quiet", "--assignment", "drill01_dropout",
+                           *extra],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
