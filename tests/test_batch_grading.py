@@ -1,10 +1,10 @@
 """Batches through the real grader (`python -m grader grade`: sandbox, checks, judge).
 
-- Correct implementations: 40 gradings through the sandbox, every one full marks. The
+- Correct implementations: 20 gradings through the sandbox, every one full marks. The
   statistics themselves are proven in one process over 1,000 seeds (drill 01's tests); here
   each grading runs 14 statistical tests (6-sigma binomial bounds, each failing a correct
   module with probability about 2e-9) plus the demo (its numbers depend only on its fixed
-  seed), so a false failure anywhere in the batch has probability below 40 * 14 * 1e-7.
+  seed), so a false failure anywhere in the batch has probability below 20 * 14 * 1e-7.
 - Buggy implementations: each loses exactly the points of the checks its `# bug:` line names.
 - Resume: a batch killed at random points (SIGKILL, SIGINT) ends like an uninterrupted one.
 """
@@ -24,15 +24,15 @@ CORRECT = implementations("correct")
 BUGGY = implementations("buggy")
 
 
-def test_40_correct_gradings_get_full_marks(tmp_path):
+def test_20_correct_gradings_get_full_marks(tmp_path):
     files = {f"s{i:03d}_{p.stem}.py": p.read_text()
-             for i, p in zip(range(40), CORRECT * (40 // len(CORRECT) + 1))}
+             for i, p in zip(range(20), CORRECT * (20 // len(CORRECT) + 1))}
     fill(tmp_path / "in", files)
     proc = run_grader("grade", tmp_path / "in", "--out", tmp_path / "out", "--jobs", "2",
                       "--quiet", "--assignment", DRILL, timeout=600)
     assert proc.returncode == 0, proc.stderr
     rows = gradebook(tmp_path / "out")
-    assert len(rows) == 40
+    assert len(rows) == 20
     wrong = {s: r for s, r in rows.items()
              if r["status"] != "graded" or r["score"] != r["max_score"] or r["reason"]}
     assert not wrong, list(wrong.items())[:3]
