@@ -1,5 +1,6 @@
 """Drill 04, beyond Bernoulli: five dropout variants, each graded on its own."""
 from grader.grading.model import Drill
+from grader.grading.scratch import from_scratch_check, record_torch_dropout_calls
 from solutions.drill04_variants import checks, hidden
 
 DRILL = Drill(
@@ -12,6 +13,11 @@ DRILL = Drill(
              "DropConnectLinear": "module", "GaussianDropout": "module"},
     visible=list(checks.VISIBLE),
     hidden=hidden.HIDDEN,
+    # 0 points: flags nn.Dropout2d, F.dropout and friends anywhere in the answers (the spec
+    # asks for plain tensor ops); the target only names where the flag is shown
+    source_checks=[from_scratch_check("SpatialDropout2d")],
+    points={"from_scratch": 0.0},
+    guard=record_torch_dropout_calls,
     samples={"ghiasigolnaz_4001_8001_variants.ipynb": "correct",
              "Sophie Germain_4002_assignsubmission_file_/variants.ipynb": "buggy/dp_per_element",
              "kovalevskayasofia_LATE_4003_8003_drill04_variants.ipynb": "buggy/db_no_rescale",

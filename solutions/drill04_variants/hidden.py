@@ -329,11 +329,11 @@ def verdict_dc_gradient(cs, results):
 
 
 def cases_dc_fresh():
-    return [dc_case(0.5, 1, 8000, seed=None, calls=2)]
+    return [dc_case(0.5, 1, 4000, seed=None, calls=2)]
 
 
 def verdict_dc_fresh(cs, results):
-    """Agreement of two calls' decisions on the first weight of 8,000 output units,
+    """Agreement of two calls' decisions on the first weight of 4,000 output units,
     q = p^2 + (1-p)^2: one binomial test, false-fail probability FALSE_FAIL."""
     c, (y1, y2) = cs[0], results[0]["outs"]
     p = c["args"][2]
