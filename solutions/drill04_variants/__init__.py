@@ -1,0 +1,1 @@
+"""Drill 04: beyond Bernoulli: spatial dropout, DropBlock, DropPath, DropConnect, Gaussian dropout."""

@@ -1,0 +1,641 @@
+"""The visible checks for drill 04 (five dropout variants), three per module, defined once.
+
+`make release` pastes this file into the student notebook after the check kit, and the
+grader imports it, so it may only import torch, the standard library and the kit.
+
+Each module is graded on its own: its checks run only its class. A check prepares cases
+(inputs built here, never by the learner's code), executes them with run_case (what the
+learner's module did: tensors and plain values only) and judges them (passed, and a message
+naming the likely bug). Statistical checks allow SIGMAS standard deviations derived from
+their n and p (or, for DropBlock, from the exact variance of its mask): a correct module
+fails one such test with probability about FALSE_FAIL.
+"""
+import contextlib
+import functools
+import math
+
+import torch
+
+from grader.payload.checkkit import FALSE_FAIL, SIGMAS, Check, CheckSet, bound  # noqa: F401
+
+TOL = 1e-5  # relative tolerance of float32 value comparisons (a few roundings)
+
+
+def nonzero_randn(shape, seed, dtype=torch.float32):
+    """Standard normal input with no exact zeros, so a zero in the output means 'dropped'."""
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(shape, generator=gen, dtype=torch.float64)
+    x = torch.where(x.abs() < 1e-3, torch.full_like(x, 0.5), x)
+    return x.to(dtype)
+
+
+def case(args, x=None, train=True, calls=1, grad_out=None, no_grad=False, seed=None,
+         construct_only=False, params=None, kwargs=None, double=False):
+    """One run of a learner's module: Target(*args, **kwargs) in train or eval mode on x.
+
+    params: {name: tensor} copied into the module's parameters before the run (so the
+    check knows the weights); double: the module is converted with .double() first;
+    construct_only: only build the module and record what the constructor raised.
+    """
+    return dict(args=tuple(args), kwargs=dict(kwargs or {}), x=x, train=train, calls=calls,
+                grad_out=grad_out, no_grad=no_grad, seed=seed, construct_only=construct_only,
+                params=params, double=double)
+
+
+def _construct(Target, c):
+    """Build the module and report the constructor's exception as plain values."""
+    try:
+        Target(*c["args"], **c["kwargs"])
+    except NotImplementedError:
+        raise
+    except Exception as e:  # recorded, judged by the verdict
+        return {"init_error": type(e).__name__, "init_value_error": isinstance(e, ValueError)}
+    return {"init_error": None, "init_value_error": False}
+
+
+def _param_shapes(module):
+    """{name: shape or None} for weight and bias, read from the module's attributes."""
+    out = {}
+    for name in ("weight", "bias"):
+        value = getattr(module, name, "missing")
+        if isinstance(value, torch.Tensor):
+            out[name] = list(value.shape)
+        else:
+            out[name] = None if value is None else "missing"
+    return out
+
+
+def run_case(Target, c):
+    """Apply the learner's module to one case; return tensors and plain values only.
+
+    An untouched stub's NotImplementedError propagates (the check is "todo"), as does any
+    other exception.
+    """
+    if c["construct_only"]:
+        return _construct(Target, c)
+    module = Target(*c["args"], **c["kwargs"])
+    if c["double"]:
+        module = module.double()
+    shapes = _param_shapes(module)
+    if c["params"]:
+        with torch.no_grad():
+            for name, value in c["params"].items():
+                param = getattr(module, name, None)
+                if not isinstance(param, torch.Tensor) or param.shape != value.shape:
+                    raise AttributeError(f"the module has no `{name}` of shape "
+                                         f"{tuple(value.shape)} (nn.Linear's layout)")
+                param.copy_(value)
+    module.train(c["train"])
+    x = c["x"].clone()
+    outs, grads, pgrads = [], [], []
+    for call in range(c["calls"]):
+        if c["seed"] is not None:
+            torch.manual_seed(c["seed"])
+        xin = x if call == 0 else c["x"].clone()  # an in-place bug shows in x_after only
+        if c["grad_out"] is not None:
+            xin = xin.detach().clone().requires_grad_(True)
+        module.zero_grad(set_to_none=True)
+        with torch.no_grad() if c["no_grad"] else contextlib.nullcontext():
+            y = module(xin)
+        if not isinstance(y, torch.Tensor):
+            raise TypeError(f"forward returned {type(y).__name__}, not a tensor")
+        if c["grad_out"] is not None:
+            if not y.requires_grad:
+                raise RuntimeError("the output is detached from the autograd graph "
+                                   "(.detach(), .data, torch.no_grad() or NumPy in forward?)")
+            y.backward(c["grad_out"].to(y.dtype) if y.shape == c["grad_out"].shape
+                       else c["grad_out"])
+            grads.append(xin.grad.detach().clone() if xin.grad is not None
+                         else torch.zeros_like(xin))
+            pgrads.append({n: (p.grad.detach().clone() if p.grad is not None
+                               else torch.zeros_like(p)) for n, p in module.named_parameters()})
+        outs.append(y.detach().clone())
+    return {"outs": outs, "grads": grads, "param_grads": pgrads, "x_after": x.detach().clone(),
+            "shapes": shapes}
+
+
+def run_cases(Target, cases):
+    """execute: every case through the learner's module."""
+    return [run_case(Target, c) for c in cases]
+
+
+def shape_problem(cases, results):
+    """A message when some output's shape differs from its input's, else None."""
+    for c, r in zip(cases, results):
+        for y in r.get("outs", []):
+            if c.get("out_shape_differs"):
+                continue
+            if y.shape != c["x"].shape:  # no sizes: they would reveal a hidden check's input
+                return ("the output's shape differs from the input's: the layer must keep the "
+                        "shape (no flatten, reshape or squeeze)")
+    return None
+
+
+def make_check(target, name, title, hint, prepare, judge, after=(), same_shape=True):
+    """A check of one target; a wrong output shape fails it before its judge."""
+    def judge_shape_first(cases, results):
+        problem = shape_problem(cases, results) if same_shape else None
+        return (False, problem) if problem else judge(cases, results)
+    return Check(name, title, target, hint, prepare, run_cases, judge_shape_first, after)
+
+
+def ratio_hint(ratio, p, subject="kept values are", base="the input", show_p=True):
+    """Name the bug behind kept values that are `ratio` times `base` (expected 1/(1-p))."""
+    times = f"{1 - p:g} times" if show_p else "(1 - p) times"
+    known = [(1.0, f"{subject} equal to {base}: divide them by (1 - p) (inverted scaling)"),
+             (1.0 - p, f"{subject} {times} {base}: you multiplied by (1 - p) instead of "
+                       "dividing (that is Huang et al.'s test-time rule, applied in training)"),
+             (1.0 / p if p else float("inf"), f"{subject} divided by p: p is the drop "
+                                              "probability, divide by the keep probability 1 - p"),
+             (1.0 / (1.0 - p) ** 2, f"{subject} scaled twice: divide by (1 - p) once")]
+    for value, text in known:
+        if math.isfinite(value) and abs(ratio - value) < 1e-3 * max(1.0, value):
+            return text
+    if not show_p:
+        return f"{subject} not {base} / (1 - p)"
+    return f"{subject} {ratio:.4g} times {base}, expected 1/(1-p) = {1 / (1 - p):.4g}"
+
+
+def identity_verdict():
+    """Judge cases [eval at p > 0, train at p = 0]: both outputs must equal the input."""
+    def verdict(cases, results):
+        for c, r in zip(cases, results):
+            x, y = c["x"], r["outs"][0]
+            if torch.equal(y, x):
+                continue
+            mode = "eval()" if not c["train"] else "p = 0 in train mode"
+            if not torch.isfinite(y).all():
+                return False, f"{mode}: the output has inf or NaN (divided by p?)"
+            if not c["train"]:
+                kept = y != 0
+                if (~kept).any():
+                    return False, ("eval(): values were dropped; branch on self.training "
+                                   "(self.train is a method and always truthy)")
+                ratio = (y[kept] / x[kept]).double().median().item()
+                if abs(ratio - (1 - c["args"][0])) < 1e-3:
+                    return False, ("eval(): the output is scaled by (1 - p); with inverted "
+                                   "scaling, eval is the identity")
+                return False, ("eval(): the output must equal the input exactly: branch on "
+                               "self.training (self.train is a method and always truthy)")
+            return False, "p = 0 in train mode changed the input: dropping nothing changes nothing"
+        return True, "eval() and p = 0 return the input unchanged"
+    return verdict
+
+
+def map_decisions(x, y, dims):
+    """Per map (reduced over dims): 'dropped' (all zero), 'kept' (none zero) or mixed.
+
+    Returns (dropped bool tensor, mixed bool tensor)."""
+    zero = y == 0
+    all_zero = zero.all(dim=dims) if dims else zero
+    any_zero = zero.any(dim=dims) if dims else zero
+    return all_zero, any_zero & ~all_zero
+
+
+# ===================== SpatialDropout2d ==================================================
+SD = "SpatialDropout2d"
+
+
+def cases_sd_identity():
+    return [case((0.5,), nonzero_randn((4, 6, 5, 5), seed=1), train=False),
+            case((0.0,), nonzero_randn((4, 6, 5, 5), seed=2))]
+
+
+def cases_sd_whole_channels():
+    return [case((0.5,), nonzero_randn((32, 16, 5, 7), seed=3))]
+
+
+def verdict_sd_whole_channels(cases, results):
+    """Deterministic: every (sample, channel) map is all zero or all x / (1 - p)."""
+    c, r = cases[0], results[0]
+    x, y, p = c["x"], r["outs"][0], c["args"][0]
+    dropped, mixed = map_decisions(x, y, (2, 3))
+    if mixed.any():
+        return False, ("some channel maps are partly zero: draw ONE decision per (sample, "
+                       "channel), a mask of shape (N, C, 1, 1), not one per element")
+    if dropped.all() or not dropped.any():
+        return False, "all or no channels were dropped: is the mask applied in train mode?"
+    kept = ~dropped
+    want = x[kept] / (1 - p)
+    if not torch.allclose(y[kept], want, rtol=TOL, atol=0):
+        return False, ratio_hint((y[kept] / x[kept]).double().median().item(), p,
+                                 "kept channels are")
+    return True, "whole channels are dropped, kept ones are x / (1 - p)"
+
+
+def cases_sd_drop_rate():
+    return [case((0.3,), nonzero_randn((20_000, 1, 2, 2), seed=4))]
+
+
+def verdict_sd_drop_rate(cases, results):
+    """One binomial test over 20,000 maps: false-fail probability FALSE_FAIL."""
+    c, y = cases[0], results[0]["outs"][0]
+    p = c["args"][0]
+    dropped = (y == 0).all(dim=(2, 3))
+    n = dropped.numel()
+    rate = dropped.double().mean().item()
+    tol = bound(p, n)
+    msg = f"p={p}: {rate:.4f} of {n} channel maps dropped, expected {p} ± {tol:.4f}"
+    if abs(rate - p) <= tol:
+        return True, msg
+    if abs(rate - (1 - p)) <= tol:
+        return False, msg + ("; you dropped with probability 1 - p: p is the DROP probability, "
+                             "keep each channel with probability 1 - p")
+    if rate < tol:
+        return False, msg + ("; (almost) no whole channel was dropped: one decision per "
+                             "(sample, channel), broadcast over H and W")
+    return False, msg
+
+
+# ===================== DropBlock2d =======================================================
+DB = "DropBlock2d"
+
+
+def dropblock_gamma(p, block_size, h, w):
+    """The seed rate of Ghiasi et al. (2018), eq. (1), with the feature-size correction:
+    gamma = p / bs^2 * (h * w) / ((h - bs + 1) * (w - bs + 1))."""
+    bs = block_size
+    return p / bs ** 2 * (h * w) / ((h - bs + 1) * (w - bs + 1))
+
+
+@functools.lru_cache(maxsize=64)
+def dropblock_stats(p, block_size, h, w):
+    """Exact mean and variance of the number of dropped units in ONE (h, w) map.
+
+    Seeds are i.i.d. Bernoulli(gamma) on the (h-bs+1, w-bs+1) positions where a block fits;
+    unit u is dropped unless none of the k_u seeds whose block covers it fires, so
+    P(u kept) = (1-gamma)^k_u and P(u and v kept) = (1-gamma)^|S_u ∪ S_v|."""
+    bs = block_size
+    g = dropblock_gamma(p, bs, h, w)
+    vh, vw = h - bs + 1, w - bs + 1
+    rows = torch.arange(h).view(h, 1, 1, 1)
+    cols = torch.arange(w).view(1, w, 1, 1)
+    si = torch.arange(vh).view(1, 1, vh, 1)
+    sj = torch.arange(vw).view(1, 1, 1, vw)
+    cover = ((si <= rows) & (rows < si + bs) & (sj <= cols) & (cols < sj + bs))
+    a = cover.reshape(h * w, vh * vw).double()
+    k = a.sum(1)
+    inter = a @ a.T
+    log_keep = math.log1p(-g)
+    kept_u = torch.exp(k * log_keep)
+    both = torch.exp((k[:, None] + k[None, :] - inter) * log_keep)
+    cov = both - kept_u[:, None] * kept_u[None, :]
+    return (1 - kept_u).sum().item(), cov.sum().item()
+
+
+def block_structure_ok(dropped, bs):
+    """True when the dropped set of every map is a union of whole bs x bs blocks inside the
+    map (a morphological opening leaves it unchanged). dropped: bool (N, C, H, W)."""
+    d = dropped.double()
+    full = torch.nn.functional.avg_pool2d(d, bs, stride=1) > 1 - 1e-9  # whole block dropped
+    grown = torch.nn.functional.max_pool2d(
+        torch.nn.functional.pad(full.double(), (bs - 1,) * 4), bs, stride=1) > 0.5
+    return torch.equal(grown, dropped)
+
+
+BLOCK_SHAPES = ((8, 8, 3), (9, 7, 2), (6, 6, 1), (5, 5, 5), (10, 10, 4))
+
+
+def cases_db_identity():
+    return [case((0.3, 3), nonzero_randn((4, 5, 8, 8), seed=10), train=False),
+            case((0.0, 3), nonzero_randn((4, 5, 8, 8), seed=11))]
+
+
+def cases_db_whole_blocks():
+    return [case((0.3, bs), nonzero_randn((4, 4, h, w), seed=20 + i))
+            for i, (h, w, bs) in enumerate(BLOCK_SHAPES)]
+
+
+def verdict_db_whole_blocks(cases, results):
+    """Deterministic: the dropped set is a union of whole blocks that fit in the map."""
+    any_dropped = False
+    for c, r in zip(cases, results):
+        bs = c["args"][1]
+        dropped = r["outs"][0] == 0
+        any_dropped |= bool(dropped.any())
+        if not block_structure_ok(dropped, bs):
+            return False, (f"with block_size={bs} some dropped units are not part of a whole "
+                           f"{bs}x{bs} block inside the map: place seeds only where the whole "
+                           "block fits and grow them with max-pooling (cropped back to H x W)")
+    if not any_dropped:
+        return False, "nothing was dropped in train mode: is the mask applied?"
+    return True, "dropped regions are unions of whole blocks, for odd, even, 1 and full sizes"
+
+
+def cases_db_rescale():
+    return [case((0.2, 3), nonzero_randn((8, 8, 8, 8), seed=30)),
+            case((0.2, 2), nonzero_randn((8, 8, 7, 7), seed=31))]
+
+
+def verdict_db_rescale(cases, results):
+    """Deterministic: kept values are x * numel / (number kept), counted over the whole mask."""
+    for c, r in zip(cases, results):
+        x, y = c["x"], r["outs"][0]
+        kept = y != 0
+        if not kept.any() or kept.all():
+            return False, "all or nothing was dropped: is the mask applied in train mode?"
+        scale = kept.numel() / kept.sum().item()
+        ratio = y[kept] / x[kept]
+        if torch.allclose(ratio, torch.full_like(ratio, scale), rtol=TOL, atol=0):
+            continue
+        med = ratio.double().median().item()
+        if abs(med - 1) < 1e-4:
+            return False, ("kept values equal the input: rescale by numel / (number kept) so "
+                           "the layer keeps the mean (the paper's normalisation step)")
+        if abs(ratio.max().item() - ratio.min().item()) > 1e-4 * abs(med):
+            return False, ("kept values are scaled by different factors: use ONE factor, "
+                           "numel / count of ones, over the whole mask tensor")
+        return False, (f"kept values are {med:.4g} times the input, expected "
+                       f"numel / kept = {scale:.4g} (the kept count over the whole mask)")
+    return True, "kept values are rescaled by numel / (number kept)"
+
+
+# ===================== DropPath ==========================================================
+DP = "DropPath"
+PATH_SHAPES = ((400, 16), (200, 5, 6), (100, 3, 4, 5))
+
+
+def cases_dp_identity():
+    return [case((0.3,), nonzero_randn((8, 4, 5), seed=40), train=False),
+            case((0.0,), nonzero_randn((8, 4, 5), seed=41))]
+
+
+def cases_dp_whole_samples():
+    return [case((0.5,), nonzero_randn(s, seed=50 + i)) for i, s in enumerate(PATH_SHAPES)]
+
+
+def verdict_dp_whole_samples(cases, results):
+    """For 2-D, 3-D and 4-D inputs each sample is all zero or all non-zero (deterministic),
+    and not the whole batch at once (a correct module does that with probability < 2^-99)."""
+    for c, r in zip(cases, results):
+        y = r["outs"][0]
+        dims = tuple(range(1, y.dim()))
+        dropped, mixed = map_decisions(c["x"], y, dims)
+        if mixed.any():
+            return False, (f"for a {y.dim()}-D input some samples are partly zero: draw one "
+                           "decision per SAMPLE (mask shape (N, 1, ..., 1)), not per element")
+        if dropped.all() or not dropped.any():  # 2^-99 or less for a correct module
+            return False, ("all or none of a batch's samples were dropped: one decision per "
+                           "sample, not one for the whole batch (or is the mask not applied?)")
+    return True, "whole samples are dropped, for 2-D, 3-D and 4-D inputs"
+
+
+def cases_dp_scale():
+    return [case((0.25,), nonzero_randn((100, 10), seed=60), calls=16)]
+
+
+def verdict_dp_scale(cases, results):
+    """Deterministic: kept values equal x / (1 - p) (16 calls, so some value is kept even
+    when a whole batch is dropped at once)."""
+    c = cases[0]
+    p = c["args"][0]
+    y = torch.cat([o.flatten() for o in results[0]["outs"]])
+    x = c["x"].flatten().repeat(len(results[0]["outs"]))
+    kept = y != 0
+    if not kept.any():
+        return False, "every value was dropped, so there is nothing to inspect"
+    if torch.allclose(y[kept], x[kept] / (1 - p), rtol=TOL, atol=0):
+        return True, "kept samples are x / (1 - p) (timm's scale_by_keep)"
+    return False, ratio_hint((y[kept] / x[kept]).double().median().item(), p, "kept samples are")
+
+
+# ===================== DropConnectLinear =================================================
+DC = "DropConnectLinear"
+DC_IN = 8  # weights 2^j make every subset sum of a row distinct: the output decodes the mask
+WHOLE_ROWS_MAX = 0.05  # rows losing all or none of their 8 weights (expected 0.0078)
+
+
+def binary_weight(out_features, in_features=DC_IN):
+    """Row i is (1, 2, 4, ..., 2^(in-1)): with x = ones, sum_j m_ij 2^j spells the mask."""
+    return (2.0 ** torch.arange(in_features, dtype=torch.float64)).repeat(out_features, 1)
+
+
+def decode_masks(y, bias, p, in_features=DC_IN):
+    """Masks (N, out, in) from outputs on x = ones with binary weights, or None when some
+    output is not (sum of kept weights) / (1 - p) + bias."""
+    s = (y.double() - bias.double()) * (1 - p)
+    r = s.round()
+    if not torch.isfinite(s).all() or (s - r).abs().max() > 1e-3 or r.min() < 0 \
+            or r.max() > 2 ** in_features - 1:
+        return None
+    bits = 2 ** torch.arange(in_features, dtype=torch.int64)
+    return (r.to(torch.int64).unsqueeze(-1) & bits) != 0
+
+
+def dc_case(p, n, out, seed, bias=True, **kw):
+    """x = ones (n, 8), binary weights, bias 0 (so the output decodes the mask)."""
+    params = {"weight": binary_weight(out).float()}
+    if bias:
+        params["bias"] = torch.zeros(out)
+    return case((DC_IN, out, p), torch.ones(n, DC_IN), params=params,
+                kwargs={} if bias else {"bias": False}, seed=seed, **kw)
+
+
+def cases_dc_linear():
+    gen = torch.Generator().manual_seed(70)
+    w, b = torch.randn(5, 7, generator=gen), torch.randn(5, generator=gen)
+    x = nonzero_randn((40, 7), seed=71)
+    cs = [case((7, 5, 0.5), x, train=False, params={"weight": w, "bias": b}),
+          case((7, 5, 0.0), x, params={"weight": w, "bias": b}),
+          case((7, 5, 0.5), x, train=False, params={"weight": w}, kwargs={"bias": False})]
+    for c in cs:
+        c["out_shape_differs"] = True
+        c["w"], c["b"] = w, (b if "bias" in c["params"] else None)
+    return cs
+
+
+def verdict_dc_linear(cases, results):
+    """Deterministic: weight (out, in), bias (out,) or None; eval and p = 0 are x W^T + b."""
+    for c, r in zip(cases, results):
+        want_b = [c["w"].shape[0]] if c["b"] is not None else None
+        if r["shapes"]["weight"] != list(c["w"].shape):
+            return False, ("the weight must be an nn.Parameter named `weight` of shape "
+                           "(out_features, in_features), like nn.Linear's")
+        if r["shapes"]["bias"] != want_b:
+            return False, ("the bias must be an nn.Parameter named `bias` of shape "
+                           "(out_features,), and None when bias=False")
+        want = c["x"] @ c["w"].T + (c["b"] if c["b"] is not None else 0)
+        y = r["outs"][0]
+        if y.shape != want.shape:
+            return False, f"output shape {tuple(y.shape)}, expected {tuple(want.shape)}"
+        if not torch.allclose(y, want, rtol=TOL, atol=1e-5):
+            mode = "eval()" if not c["train"] else "p = 0 in train mode"
+            ratio = (y / want).double().median().item()
+            if abs(ratio - 0.5) < 1e-3:
+                return False, (f"{mode}: the output is scaled by (1 - p); inverted DropConnect "
+                               "uses the mean weights W itself at inference")
+            return False, f"{mode}: the output must be x @ W.T + b (the mean weights)"
+    return True, "eval() and p = 0 compute x @ W.T + b with weight (out, in) and bias (out,)"
+
+
+def cases_dc_weight_mask():
+    return [dc_case(0.5, 1, 3000, seed=None)]
+
+
+def verdict_dc_weight_mask(cases, results):
+    """Two tests. The weight drop rate over 24,000 weights: binomial 6-sigma bound,
+    false-fail probability FALSE_FAIL. The fraction of the 3,000 rows whose 8 weights were
+    all dropped or all kept: q = p^8 + (1-p)^8 = 0.0078 for independent weights, 1 for
+    dropout on the outputs; it must stay below WHOLE_ROWS_MAX = 0.05 (150 rows), whose exact
+    binomial tail is below 1e-60 (a 6-sigma bound would be too skewed at n q = 23)."""
+    c, y = cases[0], results[0]["outs"][0]
+    p = c["args"][2]
+    masks = decode_masks(y, c["params"]["bias"], p)
+    if masks is None:
+        return False, ("the outputs are not (sum of the kept weights * x) / (1 - p) + bias: "
+                       "mask the weights, scale by 1 / (1 - p), add the bias once, unmasked")
+    dropped = (~masks).double()
+    rate, n = dropped.mean().item(), dropped.numel()
+    whole = (masks.all(-1) | (~masks).all(-1)).double()
+    q = p ** DC_IN + (1 - p) ** DC_IN
+    frac = whole.mean().item()
+    if frac > WHOLE_ROWS_MAX:
+        return False, (f"{frac:.3f} of the output units lost all or none of their weights "
+                       f"(expected {q:.4f}): drop each WEIGHT independently, not whole units "
+                       "(that would be dropout on the outputs)")
+    if abs(rate - p) > bound(p, n):
+        return False, (f"{rate:.4f} of {n} weights were dropped, expected p = {p} ± "
+                       f"{bound(p, n):.4f}")
+    return True, f"{rate:.4f} of the weights dropped (p = {p}), each independently"
+
+
+def cases_dc_per_sample():
+    return [dc_case(0.5, 2000, 4, seed=None)]
+
+
+def verdict_dc_per_sample(cases, results):
+    """Agreement of the first weight's decision between disjoint pairs of identical samples:
+    Binomial(4,000, p^2 + (1-p)^2) under independence; false-fail probability FALSE_FAIL."""
+    c, y = cases[0], results[0]["outs"][0]
+    p = c["args"][2]
+    masks = decode_masks(y, c["params"]["bias"], p)
+    if masks is None:
+        return False, ("the outputs are not (sum of the kept weights * x) / (1 - p) + bias: "
+                       "mask the weights, scale by 1 / (1 - p), add the bias once")
+    first = masks[:, :, 0]
+    agree = (first[0::2] == first[1::2]).double()
+    q = p * p + (1 - p) ** 2
+    frac, n = agree.mean().item(), agree.numel()
+    if abs(frac - q) > bound(q, n):
+        if frac > q:
+            return False, ("identical samples got the same weight mask: draw a fresh mask per "
+                           "SAMPLE, of shape (N, out, in), not one per batch")
+        return False, "the masks of different samples are anti-correlated: draw them independently"
+    return True, "each sample gets its own weight mask"
+
+
+# ===================== GaussianDropout ===================================================
+GD = "GaussianDropout"
+GD_LEVELS = (0.5, 2.0, -3.0)
+
+
+def cases_gd_identity():
+    return [case((0.5,), nonzero_randn((30, 20), seed=80), train=False),
+            case((0.0,), nonzero_randn((30, 20), seed=81))]
+
+
+def level_input(n_each, levels=GD_LEVELS):
+    return torch.cat([torch.full((n_each,), v) for v in levels])
+
+
+def cases_gd_moments():
+    return [case((0.2,), level_input(12_000))]
+
+
+def verdict_gd_moments(cases, results):
+    """Per input level (3 levels x 12,000 values), r = y / x: its mean is 1 ± 6 sqrt(v/n)
+    and its sample variance v ± 6 v sqrt(2/(n-1)) (normal theory), v = p / (1 - p):
+    6 tests, false-fail probability <= 6 * FALSE_FAIL."""
+    c, y = cases[0], results[0]["outs"][0]
+    p, x = c["args"][0], c["x"]
+    v = p / (1 - p)
+    for level in GD_LEVELS:
+        sel = x == level
+        r = (y[sel] / x[sel]).double()
+        n = r.numel()
+        mean, var = r.mean().item(), r.var().item()
+        if abs(mean - 1) > SIGMAS * math.sqrt(v / n):
+            if abs(mean) < 0.1:
+                return False, (f"the noise has mean {mean:.3f}, expected 1: multiply x by "
+                               "r ~ N(1, p/(1-p)), not by N(0, ...)")
+            return False, f"for x = {level} the mean of y / x is {mean:.4f}, expected 1"
+        if abs(var - v) > SIGMAS * v * math.sqrt(2 / (n - 1)):
+            if abs(var - v * v) < 0.05 * v * v:
+                return False, (f"Var(y / x) = {var:.4f} = (p/(1-p))^2: p/(1-p) is the "
+                               "VARIANCE; the standard deviation is its square root")
+            if abs(var - p) < 0.05 * p:
+                return False, (f"Var(y / x) = {var:.4f} = p; it must be p / (1 - p), the "
+                               "variance of inverted Bernoulli dropout's mask")
+            return False, (f"for x = {level}, Var(y / x) = {var:.4f}, expected p/(1-p) = "
+                           f"{v:.4f}: the noise must be MULTIPLICATIVE, y = x * r")
+    return True, f"y / x has mean 1 and variance p/(1-p) = {v:.4g} at every input level"
+
+
+def cases_gd_gaussian():
+    return [case((0.2,), torch.ones(60_000))]
+
+
+def verdict_gd_gaussian(cases, results):
+    """The fraction of r = y / x within one standard deviation of 1 is 0.6827 for a normal:
+    one binomial test on 60,000 values, false-fail probability FALSE_FAIL."""
+    c, y = cases[0], results[0]["outs"][0]
+    p = c["args"][0]
+    r = (y / c["x"]).double()
+    sd = math.sqrt(p / (1 - p))
+    q = math.erf(1 / math.sqrt(2))
+    frac, n = ((r - 1).abs() < sd).double().mean().item(), r.numel()
+    if abs(frac - q) <= bound(q, n):
+        return True, f"{frac:.4f} of the noise within one sd of 1 (normal: {q:.4f})"
+    if (r == 0).double().mean().item() > 0.1:
+        return False, ("the noise takes the value 0 (a Bernoulli mask): Gaussian dropout "
+                       "multiplies by r ~ N(1, p/(1-p)) instead")
+    return False, (f"{frac:.4f} of the noise lies within one sd of 1, a normal has {q:.4f}: "
+                   "draw r with torch.randn_like (normal), not torch.rand_like (uniform)")
+
+
+VISIBLE = CheckSet("Dropout variants: sanity checks", [
+    make_check(SD, "sd_identity", "SpatialDropout2d: eval and p = 0 are the identity",
+               "nothing is dropped or rescaled at inference", cases_sd_identity,
+               identity_verdict()),
+    make_check(SD, "sd_whole_channels", "SpatialDropout2d: whole channels, scaled 1/(1-p)",
+               "one decision per (sample, channel)", cases_sd_whole_channels,
+               verdict_sd_whole_channels),
+    make_check(SD, "sd_drop_rate", "SpatialDropout2d: about p of the channels dropped",
+               "p is the drop probability", cases_sd_drop_rate, verdict_sd_drop_rate,
+               after=("sd_whole_channels",)),
+    make_check(DB, "db_identity", "DropBlock2d: eval and p = 0 are the identity",
+               "nothing is dropped or rescaled at inference", cases_db_identity,
+               identity_verdict()),
+    make_check(DB, "db_whole_blocks", "DropBlock2d: dropped regions are whole blocks",
+               "seeds where a block fits, grown by max-pooling", cases_db_whole_blocks,
+               verdict_db_whole_blocks),
+    make_check(DB, "db_rescale", "DropBlock2d: rescaled by numel / kept",
+               "the normalisation keeps the mean", cases_db_rescale, verdict_db_rescale),
+    make_check(DP, "dp_identity", "DropPath: eval and p = 0 are the identity",
+               "nothing is dropped or rescaled at inference", cases_dp_identity,
+               identity_verdict()),
+    make_check(DP, "dp_whole_samples", "DropPath: whole samples dropped, any rank",
+               "one decision per sample, shape (N, 1, ..., 1)", cases_dp_whole_samples,
+               verdict_dp_whole_samples),
+    make_check(DP, "dp_scale", "DropPath: kept samples scaled 1/(1-p)",
+               "timm's convention: inverted scaling in training", cases_dp_scale,
+               verdict_dp_scale, after=("dp_whole_samples",)),
+    make_check(DC, "dc_linear", "DropConnectLinear: nn.Linear's parameters, mean weights at eval",
+               "eval and p = 0 compute x @ W.T + b", cases_dc_linear, verdict_dc_linear,
+               same_shape=False),
+    make_check(DC, "dc_weight_mask", "DropConnectLinear: weights dropped with probability p",
+               "mask W, not the activations; scale 1/(1-p)", cases_dc_weight_mask,
+               verdict_dc_weight_mask, after=("dc_linear",), same_shape=False),
+    make_check(DC, "dc_per_sample", "DropConnectLinear: a fresh weight mask per sample",
+               "the mask has shape (N, out, in)", cases_dc_per_sample, verdict_dc_per_sample,
+               after=("dc_linear",), same_shape=False),
+    make_check(GD, "gd_identity", "GaussianDropout: eval and p = 0 are the identity",
+               "nothing is perturbed at inference", cases_gd_identity, identity_verdict()),
+    make_check(GD, "gd_moments", "GaussianDropout: noise mean 1, variance p/(1-p)",
+               "the same moments as inverted Bernoulli dropout", cases_gd_moments,
+               verdict_gd_moments),
+    make_check(GD, "gd_gaussian", "GaussianDropout: the noise is normal",
+               "r ~ N(1, p/(1-p)), not a Bernoulli or uniform draw", cases_gd_gaussian,
+               verdict_gd_gaussian, after=("gd_moments",)),
+])
+check, run_all_checks = VISIBLE.check, VISIBLE.scoreboard

@@ -1,0 +1,25 @@
+"""Drill 04, beyond Bernoulli: five dropout variants, each graded on its own."""
+from grader.grading.model import Drill
+from grader.grading.scratch import from_scratch_check, record_torch_dropout_calls
+from solutions.drill04_variants import checks, hidden
+
+DRILL = Drill(
+    title="Beyond Bernoulli: spatial dropout, DropBlock, DropPath, DropConnect, Gaussian dropout",
+    minutes=45, level="intermediate",
+    produces="five dropout variants as `nn.Module`s (SpatialDropout2d, DropBlock2d, DropPath, "
+             "DropConnectLinear, GaussianDropout), each with its own passing checks; a moment "
+             "table derived and measured; a conv net on 8x8 digits compared over seeds",
+    targets={"SpatialDropout2d": "module", "DropBlock2d": "module", "DropPath": "module",
+             "DropConnectLinear": "module", "GaussianDropout": "module"},
+    visible=list(checks.VISIBLE),
+    hidden=hidden.HIDDEN,
+    # 0 points: flags nn.Dropout2d, F.dropout and friends anywhere in the answers (the spec
+    # asks for plain tensor ops); the target only names where the flag is shown
+    source_checks=[from_scratch_check("SpatialDropout2d")],
+    points={"from_scratch": 0.0},
+    guard=record_torch_dropout_calls,
+    samples={"ghiasigolnaz_4001_8001_variants.ipynb": "correct",
+             "Sophie Germain_4002_assignsubmission_file_/variants.ipynb": "buggy/dp_per_element",
+             "kovalevskayasofia_LATE_4003_8003_drill04_variants.ipynb": "buggy/db_no_rescale",
+             "hypatiaalexandria_4004_8004_variants.ipynb": "stub"},
+)

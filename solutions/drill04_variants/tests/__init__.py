@@ -1,0 +1,1 @@
+"""Tests of drill 04: its checks, mutants and demo helpers."""
