@@ -88,6 +88,15 @@ def test_check_reports_the_stub_as_not_implemented():
     assert proc.returncode == 1
     assert "not implemented yet" in proc.stdout
     assert "Visible checks: 0 /" in proc.stdout
+    assert "written from scratch" not in proc.stdout.replace("written from scratch (no", "")
+    assert not [ln for ln in proc.stdout.splitlines() if ln.strip().startswith("pass")]
+
+
+def test_a_bad_config_is_a_one_line_error(tmp_path):
+    (tmp_path / "c.json").write_text('{"points": {"demo": 2}, "limit": {}}')
+    proc = run_grader("grade", STUDENT, "--out", tmp_path / "out", "--config", tmp_path / "c.json")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert "unknown key 'limit'" in proc.stderr and not (tmp_path / "out").exists()
 
 
 def test_grade_one_notebook_gets_full_marks(tmp_path):

@@ -320,3 +320,20 @@ def test_undecodable_file_names_become_writable_text(tmp_path):
     assert problems == [] and len(subs) == 1
     subs[0].name.encode("utf-8")  # a surrogate would raise here, and in the gradebook
     assert "\ufffd" in subs[0].name
+
+
+def test_a_file_that_cannot_be_read_is_its_own_problem_row(tmp_path, monkeypatch):
+    """A file can vanish or lose its permissions between the listing and the reading."""
+    import builtins
+    good, gone = write(tmp_path / "good.ipynb"), write(tmp_path / "gone.ipynb")
+    real_open = builtins.open
+
+    def flaky_open(path, *args, **kwargs):
+        if str(path) == str(gone):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *args, **kwargs)
+    monkeypatch.setattr(builtins, "open", flaky_open)
+    subs, problems = collect([str(tmp_path)])
+    assert [s.student for s in subs] == ["good"]
+    assert [(p.student, p.reason) for p in problems] == [
+        ("gone", f"cannot read {gone}: Permission denied")]

@@ -71,6 +71,7 @@ def test_samples_are_what_the_sample_step_writes(drill_id):
     assert set(have) == set(want), "run `make solutions` (or python -m grader.build.samples)"
     for name in want:
         assert have[name] == want[name], f"{name} is stale: run python -m grader.build.samples"
+        nbformat.validate(nbformat.reads(want[name], as_version=4))
 
 
 def test_every_drills_samples_grade_as_declared():
