@@ -154,8 +154,13 @@ def verdict_drop_rate(cases, results):
 
 
 # --- 3. the expectation is preserved ---------------------------------------------------
+# p = 0.5 would hide the notation trap: there 1/p = 1/(1 - p), so a module dividing by p
+# would pass. At p = 0.2 the two differ fourfold (1/p = 5, 1/(1 - p) = 1.25).
+TRAP_P = 0.2
+
+
 def cases_expectation():
-    return [case(0.5, torch.full((200_000,), 4.0))]
+    return [case(TRAP_P, torch.full((200_000,), 4.0))]
 
 
 def verdict_expectation(cases, results):
@@ -179,12 +184,15 @@ def verdict_expectation(cases, results):
                              "(1 - p) instead of dividing")
     if abs(ratio - 1 / (1 - p)) <= rtol:
         return False, msg + "; the mean grew by 1/(1 - p): survivors are scaled twice"
+    if abs(ratio - (1 - p) / p) <= rtol:
+        return False, msg + ("; survivors were divided by p: p is the drop probability, "
+                             "divide by the keep probability 1 - p")
     return False, msg + f"; the mean is {ratio:.4g} times the input, expected 1 (E[y] = x)"
 
 
 # --- 4. survivors are scaled by 1/(1-p) -------------------------------------------------
 def cases_survivor_scale():
-    return [case(0.5, torch.ones(100_000))]
+    return [case(TRAP_P, torch.ones(100_000))]
 
 
 def verdict_survivor_scale(cases, results):
@@ -214,7 +222,7 @@ def verdict_p0_identity(cases, results):
 
 # --- 6. the gradient flows only through survivors, as 1/(1-p) ---------------------------
 def cases_gradient():
-    return [case(0.5, nonzero_randn(1000, seed=6), grad_out=torch.ones(1000))]
+    return [case(TRAP_P, nonzero_randn(1000, seed=6), grad_out=torch.ones(1000))]
 
 
 def verdict_gradient(cases, results):
