@@ -24,13 +24,16 @@ def nonzero_randn(shape, seed, dtype=torch.float32):
 
 
 def case(p, x=None, train=True, calls=1, grad_out=None, no_grad=False, seed=None,
-         transpose=False, construct_only=False):
+         transpose=False, construct_only=False, record_init=False):
     """One run of the learner's module: Dropout(p) in train or eval mode applied to x.
 
     construct_only: only build Dropout(p) and record what the constructor raised.
+    record_init: when the constructor raises, record it (as construct_only does) instead of
+    raising, so the verdict can say why.
     """
     return dict(p=p, x=x, train=train, calls=calls, grad_out=grad_out, no_grad=no_grad,
-                seed=seed, transpose=transpose, construct_only=construct_only)
+                seed=seed, transpose=transpose, construct_only=construct_only,
+                record_init=record_init)
 
 
 def _construct(Dropout, p):
@@ -53,6 +56,10 @@ def run_case(Dropout, c):
     """
     if c.get("construct_only"):
         return _construct(Dropout, c["p"])
+    if c.get("record_init"):
+        init = _construct(Dropout, c["p"])
+        if init["init_error"]:
+            return init
     x = c["x"].clone()
     if c["transpose"]:
         x = x.transpose(0, -1)  # a non-contiguous view

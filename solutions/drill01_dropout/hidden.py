@@ -287,7 +287,7 @@ BAD_PS, GOOD_PS = (-0.1, 1.5), (0.0, 0.99, 1.0)
 
 def cases_bad_p():
     # the first case runs forward, so a stub still reports "not implemented yet"
-    return ([case(0.5, nonzero_randn(100, seed=210)), case(1.0, nonzero_randn(100, seed=211))]
+    return ([case(0.5, nonzero_randn(100, seed=210)), case(1.0, nonzero_randn(100, seed=211), record_init=True)]
             + [case(p, construct_only=True) for p in BAD_PS + GOOD_PS])
 
 
@@ -302,6 +302,8 @@ def verdict_bad_p(cases, results):
             which = "p = 1 is valid (nn.Dropout returns zeros)" if c["p"] == 1.0 else "a valid p"
             return False, (f"Dropout(p) raised {r['init_error']} for {which}: reject only "
                            "p < 0 or p > 1")
+    if "outs" not in results[1]:  # the constructor refused p = 1 only on this call
+        return False, "Dropout(1.0) raised: p = 1 is valid (nn.Dropout returns zeros)"
     y = results[1]["outs"][0]
     if not torch.isfinite(y).all():
         return False, ("p = 1 in train mode gave NaN or inf (0 / 0 from dividing by 1 - p): "

@@ -1,5 +1,5 @@
-# bug: fresh_mask
-# hint: new random mask in every forward call
+# bug: demo, fresh_mask
+# hint: a fresh mask on every call
 import torch
 import torch.nn as nn
 

@@ -1,4 +1,4 @@
-# bug: drop_rate, p0_identity, demo, drop_rate_many_p, shapes, no_grad_train, no_drift
+# bug: drop_rate, expectation, p0_identity, drop_rate_many_p, shapes, no_grad_train, no_drift
 # hint: DROP probability
 import torch
 import torch.nn as nn

@@ -1,4 +1,4 @@
-# bug: expectation
+# bug: expectation, survivor_scale, gradient, scale_many_p, gradient_exact, dtypes, shapes, no_grad_train
 # hint: divided by p
 import torch
 import torch.nn as nn

@@ -1,5 +1,5 @@
-# bug: demo, no_drift
-# hint: no state drift
+# bug: no_drift
+# hint: changes from call to call
 import torch
 import torch.nn as nn
 
