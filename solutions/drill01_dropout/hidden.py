@@ -134,8 +134,11 @@ def verdict_independent(cases, results):
     p, mask = cases[0]["p"], results[0]["outs"][0] != 0
     q = p * p + (1 - p) ** 2
     where = {0: "across the batch (first dimension): one mask is shared by all samples",
-             mask.dim() - 1: "along the last dimension: whole rows are dropped together"}
-    for dim in range(mask.dim()):
+             mask.dim() - 1: ("along the last dimension: whole rows (or whole channels of an "
+                              "(N, C, L) input) are dropped together")}
+    # last dimension first: a mask repeated along one dimension also inflates the spread of
+    # the agreement along the others, so the dimension it is repeated along must be named
+    for dim in reversed(range(mask.dim())):
         agree, pairs = _agreement(mask, dim)
         if abs(agree - q) > bound(q, pairs):
             what = where.get(dim, "along a middle dimension: whole channels or feature maps "

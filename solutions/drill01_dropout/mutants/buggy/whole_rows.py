@@ -1,5 +1,5 @@
-# bug: drop_rate, expectation, survivor_scale, drop_rate_many_p, fresh_mask, independent, dtypes, shapes, no_grad_train, no_drift
-# hint: one random decision per element
+# bug: independent
+# hint: one independent decision per element
 import torch
 import torch.nn as nn
 
@@ -16,5 +16,6 @@ class Dropout(nn.Module):
             return x * 0.0  # everything dropped
         if not self.training:
             return x
-        keep = torch.rand(x.shape[:-1] + (1,)) >= self.p  # one decision per row
+        shape = x.shape[:-1] + (1,) if x.dim() > 1 else x.shape  # one decision per row
+        keep = torch.rand(shape) >= self.p
         return x * keep / (1 - self.p)
