@@ -290,7 +290,8 @@ BAD_PS, GOOD_PS = (-0.1, 1.5), (0.0, 0.99, 1.0)
 
 def cases_bad_p():
     # the first case runs forward, so a stub still reports "not implemented yet"
-    return ([case(0.5, nonzero_randn(100, seed=210)), case(1.0, nonzero_randn(100, seed=211), record_init=True)]
+    return ([case(0.5, nonzero_randn(100, seed=210)),
+             case(1.0, nonzero_randn(100, seed=211), record_init=True)]
             + [case(p, construct_only=True) for p in BAD_PS + GOOD_PS])
 
 

@@ -116,7 +116,8 @@ def test_demo_numbers_average_the_batch_and_are_plain_floats():
     both = T.demo_numbers_batch(Reference, list(seeds))
     mean = T.demo_numbers(Reference, seeds)
     assert mean == pytest.approx({k: (both[0][k] + both[1][k]) / 2 for k in both[0]})
-    assert sorted(mean) == sorted(f"{k}_p{t}" for k in ("train", "test", "gap") for t in ("0", "05"))
+    keys = [f"{k}_p{t}" for k in ("train", "test", "gap") for t in ("0", "05")]
+    assert sorted(mean) == sorted(keys)
     assert all(type(v) is float for v in mean.values())
 
 
