@@ -4,6 +4,7 @@ The modules are loaded by executing their source, as the notebook cell does.
 Widgets are real ipywidgets objects created without a frontend (works on 7.7
 and 8.x); clicks go through ``Button.click()``.
 """
+import builtins
 import math
 import sys
 import threading
@@ -50,25 +51,28 @@ def timer_threads(timer):
 @pytest.fixture
 def timer():
     module = load("timer")
+    vars(builtins).pop(module.REGISTRY, None)  # each test starts in a fresh kernel
     yield module
     for thread in timer_threads(module):  # never leave a ticking thread behind
         thread.drill_pause()
+    vars(builtins).pop(module.REGISTRY, None)
 
 
 # ---------------------------------------------------------------- timer: clock
 def test_blocks_advance_on_schedule(timer):
     fake = FakeClock()
     clock = timer.InterviewClock(clock=fake)
-    assert clock.total == 38 * 60
+    assert clock.total == 40 * 60
     clock.start()
-    expected = [(0, 0, "Read", 720), (719, 0, "Read", 1), (720, 1, "Explain out loud", 300),
-                (17 * 60, 2, "Implement", 960), (33 * 60 + 1, 3, "Check", 299)]
+    expected = [(0, 0, "Cold open", 180), (179, 0, "Cold open", 1),
+                (180, 1, "Skim the paper", 600), (13 * 60, 2, "Questions out loud", 420),
+                (20 * 60, 3, "Clarify and code", 840), (34 * 60 + 1, 4, "Prove it works", 359)]
     for elapsed, index, name, block_left in expected:
         fake.t = 1000.0 + elapsed
         status = clock.status()
         assert (status.index, status.name) == (index, name)
         assert status.block_left == pytest.approx(block_left)
-        assert status.total_left == pytest.approx(38 * 60 - elapsed)
+        assert status.total_left == pytest.approx(40 * 60 - elapsed)
 
 
 def test_pause_freezes_and_start_resumes(timer):
@@ -94,7 +98,7 @@ def test_reset_returns_to_first_block(timer):
     clock.reset()
     fake.t += 60
     assert not clock.running
-    assert clock.status() == (0, "Read", 720, 38 * 60, 0)
+    assert clock.status() == (0, "Cold open", 180, 40 * 60, 0)
 
 
 def test_overtime_is_negative_time_left_in_last_block(timer):
@@ -110,9 +114,10 @@ def test_overtime_is_negative_time_left_in_last_block(timer):
 
 def test_plan_text_lists_blocks_with_minutes(timer):
     text = timer.plan_text()
-    assert "(38 min)" in text
-    for name, span in [("Read", "0-12"), ("Explain out loud", "12-17"),
-                       ("Implement", "17-33"), ("Check", "33-38")]:
+    assert "(40 min)" in text
+    for name, span in [("Cold open", "0-3"), ("Skim the paper", "3-13"),
+                       ("Questions out loud", "13-20"), ("Clarify and code", "20-34"),
+                       ("Prove it works", "34-40")]:
         line = next(line for line in text.splitlines() if name in line)
         assert span in line
 
@@ -121,12 +126,12 @@ def test_plan_text_lists_blocks_with_minutes(timer):
 def test_widget_shows_block_time_left_and_overtime(timer):
     fake = FakeClock()
     w = timer.TimerWidget(clock=fake)
-    assert "Block 1/4: Read" in w.label.value and "total left 38:00" in w.label.value
+    assert "Block 1/5: Cold open" in w.label.value and "total left 40:00" in w.label.value
     w.clock.start()
-    fake.t += 33 * 60 + 5
+    fake.t += 34 * 60 + 5
     w.render()
-    assert "Block 4/4: Check" in w.label.value and "block left 4:55" in w.label.value
-    fake.t += 5 * 60 + 60  # 38:00 + 1:05 in all
+    assert "Block 5/5: Prove it works" in w.label.value and "block left 5:55" in w.label.value
+    fake.t += 6 * 60 + 60  # 40:00 + 1:05 in all
     w.render()
     assert "overtime +1:05" in w.label.value and "color:#c00" in w.label.value
     assert w.bar.bar_style == "danger" and w.bar.value == w.clock.total
@@ -157,22 +162,54 @@ def test_rerun_cell_pauses_the_older_timer(timer):
     assert not old.clock.running and new.clock.running
 
 
+@pytest.mark.parametrize("running", [True, False])
+def test_rerun_cell_keeps_the_elapsed_time(timer, running):
+    """Re-running the cell (or Run all) re-executes the module: the time carries over."""
+    fake = FakeClock()
+    old = timer.TimerWidget(clock=fake)
+    old.start_button.click()
+    fake.t += 100
+    if not running:
+        old.pause_button.click()
+        fake.t += 500  # paused time does not count
+    new = load("timer").TimerWidget(clock=fake)
+    assert new.clock.running == running and not old.clock.running
+    assert new.clock.elapsed() == pytest.approx(100) and new.taken_over == pytest.approx(100)
+    assert "newer copy" in old.label.value
+    fake.t += 50
+    assert new.clock.elapsed() == pytest.approx(150 if running else 100)
+    assert len(timer_threads(timer)) == (1 if running else 0)
+    third = load("timer").TimerWidget(clock=fake)  # and again, from the newest copy
+    assert third.clock.elapsed() == pytest.approx(150 if running else 100)
+    third.reset_button.click()
+    assert third.clock.elapsed() == 0 and timer_threads(timer) == []
+
+
+def test_rerun_keeps_time_per_plan_only(timer):
+    fake = FakeClock()
+    old = timer.TimerWidget(clock=fake)
+    old.start_button.click()
+    fake.t += 100
+    other = load("timer").TimerWidget([("A", 1)], clock=fake)
+    assert other.clock.elapsed() == 0 and not other.clock.running and old.clock.running
+
+
 def test_thread_ticks_the_display(timer):
     fake = FakeClock()
     w = timer.TimerWidget(clock=fake, tick=0.01)
     w.start_button.click()
     fake.t += 65
     deadline = time.monotonic() + 5  # generous: only guards against a hang
-    while "block left 10:55" not in w.label.value and time.monotonic() < deadline:
+    while "block left 1:55" not in w.label.value and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert "block left 10:55" in w.label.value
+    assert "block left 1:55" in w.label.value
 
 
 def test_show_timer_prints_plan_and_starts_nothing(timer, monkeypatch, capsys):
     shown = []
     monkeypatch.setattr(timer, "display", shown.append)
     timer.show_timer()
-    assert "Implement" in capsys.readouterr().out
+    assert "Clarify and code" in capsys.readouterr().out
     assert len(shown) == 1 and timer_threads(timer) == []
 
 
@@ -203,6 +240,7 @@ def test_rubric_widget_live_total_and_warnings():
     rubric = load("rubric")
     w = rubric.RubricWidget(RUBRIC, FLAGS)
     assert "Score: 0 / 10" in w.summary.value
+    assert w.box.children[0] is w.summary  # the score sits above the boxes being ticked
     w.criteria[0].value = w.criteria[2].value = True
     assert "Score: 7 / 10" in w.summary.value and "red flag" not in w.summary.value
     w.flags[1].value = True

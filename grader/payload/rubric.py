@@ -48,7 +48,8 @@ def summary_html(score, max_score, flagged):
 
 
 class RubricWidget:
-    """A Checkbox per criterion and per red flag, with a live score line."""
+    """A Checkbox per criterion and per red flag, with a live score line on top, where it
+    stays in view while the boxes are ticked."""
 
     def __init__(self, rubric, red_flags):
         self.rubric, self.red_flags = list(rubric), list(red_flags)
@@ -62,10 +63,10 @@ class RubricWidget:
         self.summary = widgets.HTML()
         for box in self.criteria + self.flags:
             box.observe(self.update, names="value")
-        parts = [widgets.HTML("<b>Criteria</b>")] + self.criteria
+        parts = [self.summary, widgets.HTML("<b>Criteria</b>")] + self.criteria
         if self.flags:
             parts += [widgets.HTML("<b>Red flags</b> (no points subtracted)")] + self.flags
-        self.box = widgets.VBox(parts + [self.summary])
+        self.box = widgets.VBox(parts)
         self.update()
 
     def result(self):

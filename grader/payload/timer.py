@@ -1,10 +1,17 @@
-"""Mock-interview timer for drill 01.
+"""Mock-interview timer for the drills.
 
 The time arithmetic lives in ``InterviewClock`` (pure, injectable clock) so it
 can be tested without widgets. ``show_timer`` always prints the plan as text,
 so papermill, nbval or a terminal show it, and never starts a thread itself:
 only the Start button does, and at most one timer thread exists per kernel.
+
+Re-running the timer cell (or "Run all") re-executes this module, which makes
+new classes and a new widget. The elapsed time must survive that, so each
+plan's clock lives in a registry kept on ``builtins`` (which re-execution does
+not touch): a new widget for the same plan takes over the old clock, running
+or paused as it was, and the old widget is stopped and says it was replaced.
 """
+import builtins
 import collections
 import threading
 import time
@@ -15,8 +22,23 @@ try:
 except ImportError:  # no widget support: show_timer prints the plan only
     widgets = None
 
-PLAN = [("Read", 12), ("Explain out loud", 5), ("Implement", 16), ("Check", 5)]
+PLAN = [("Cold open", 3), ("Skim the paper", 10), ("Questions out loud", 7),
+        ("Clarify and code", 14), ("Prove it works", 6)]
 THREAD_NAME = "dropout-drill-timer"
+REGISTRY = "_dropout_drills_timers"  # attribute of builtins: {plan key: TimerWidget}
+
+
+def registry():
+    """The kernel-wide {plan key: widget} dict; it outlives re-runs of this module."""
+    reg = getattr(builtins, REGISTRY, None)
+    if not isinstance(reg, dict):
+        reg = {}
+        setattr(builtins, REGISTRY, reg)
+    return reg
+
+
+def plan_key(plan):
+    return tuple((str(name), float(minutes)) for name, minutes in plan)
 
 ClockStatus = collections.namedtuple("ClockStatus", "index name block_left total_left elapsed")
 
@@ -87,11 +109,13 @@ def plan_text(plan=PLAN):
 class TimerWidget:
     """Start/Pause/Reset buttons, status line and progress bar over a clock."""
 
-    def __init__(self, plan=PLAN, clock=time.monotonic, tick=0.5):
+    def __init__(self, plan=PLAN, clock=time.monotonic, tick=0.5, keep=True):
         self.clock = InterviewClock(plan, clock)
         self.tick = tick
         self._thread = None
         self._stop = threading.Event()
+        self.taken_over = 0.0  # seconds carried over from an earlier widget of this plan
+        old = registry().get(plan_key(plan)) if keep else None
         self.start_button = widgets.Button(description="Start", icon="play", button_style="success")
         self.pause_button = widgets.Button(description="Pause", icon="pause")
         self.reset_button = widgets.Button(description="Reset", icon="undo")
@@ -103,7 +127,23 @@ class TimerWidget:
                                          layout=widgets.Layout(width="60%"))
         buttons = widgets.HBox([self.start_button, self.pause_button, self.reset_button])
         self.box = widgets.VBox([buttons, self.label, self.bar])
+        if old is not None and old is not self:
+            self._take_over(old)
+        if keep:
+            registry()[plan_key(plan)] = self
         self.render()
+
+    def _take_over(self, old):
+        """Carry an earlier widget's elapsed time (and running state) over; stop that one."""
+        try:
+            running, elapsed = bool(old.clock.running), float(old.clock.elapsed())
+            old.pause()
+            old.label.value = "<i>This timer moved to the newer copy of the timer cell.</i>"
+        except Exception:  # an older, incompatible widget: start fresh
+            return
+        self.clock._banked = self.taken_over = elapsed
+        if running:
+            self.start()
 
     def start(self):
         self.clock.start()
@@ -156,9 +196,11 @@ class TimerWidget:
 
 
 def show_timer(plan=PLAN):
-    """Print the plan; with ipywidgets also display the timer (idle until Start)."""
+    """Print the plan; with ipywidgets also display the timer (idle until Start; after a
+    re-run, it carries on from the earlier copy's time)."""
     print(plan_text(plan))
     if widgets is None:
         return
-    print("Press Start below; the timer keeps running while you work in other cells.")
+    print("Press Start below; the timer keeps running while you work in other cells, "
+          "and re-running this cell keeps its time (Reset starts over).")
     display(TimerWidget(plan).box)

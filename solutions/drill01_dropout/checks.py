@@ -24,13 +24,16 @@ def nonzero_randn(shape, seed, dtype=torch.float32):
 
 
 def case(p, x=None, train=True, calls=1, grad_out=None, no_grad=False, seed=None,
-         transpose=False, construct_only=False):
+         transpose=False, construct_only=False, record_init=False):
     """One run of the learner's module: Dropout(p) in train or eval mode applied to x.
 
     construct_only: only build Dropout(p) and record what the constructor raised.
+    record_init: when the constructor raises, record it (as construct_only does) instead of
+    raising, so the verdict can say why.
     """
     return dict(p=p, x=x, train=train, calls=calls, grad_out=grad_out, no_grad=no_grad,
-                seed=seed, transpose=transpose, construct_only=construct_only)
+                seed=seed, transpose=transpose, construct_only=construct_only,
+                record_init=record_init)
 
 
 def _construct(Dropout, p):
@@ -53,6 +56,10 @@ def run_case(Dropout, c):
     """
     if c.get("construct_only"):
         return _construct(Dropout, c["p"])
+    if c.get("record_init"):
+        init = _construct(Dropout, c["p"])
+        if init["init_error"]:
+            return init
     x = c["x"].clone()
     if c["transpose"]:
         x = x.transpose(0, -1)  # a non-contiguous view
@@ -154,8 +161,13 @@ def verdict_drop_rate(cases, results):
 
 
 # --- 3. the expectation is preserved ---------------------------------------------------
+# p = 0.5 would hide the notation trap: there 1/p = 1/(1 - p), so a module dividing by p
+# would pass. At p = 0.2 the two differ fourfold (1/p = 5, 1/(1 - p) = 1.25).
+TRAP_P = 0.2
+
+
 def cases_expectation():
-    return [case(0.5, torch.full((200_000,), 4.0))]
+    return [case(TRAP_P, torch.full((200_000,), 4.0))]
 
 
 def verdict_expectation(cases, results):
@@ -179,12 +191,15 @@ def verdict_expectation(cases, results):
                              "(1 - p) instead of dividing")
     if abs(ratio - 1 / (1 - p)) <= rtol:
         return False, msg + "; the mean grew by 1/(1 - p): survivors are scaled twice"
+    if abs(ratio - (1 - p) / p) <= rtol:
+        return False, msg + ("; survivors were divided by p: p is the drop probability, "
+                             "divide by the keep probability 1 - p")
     return False, msg + f"; the mean is {ratio:.4g} times the input, expected 1 (E[y] = x)"
 
 
 # --- 4. survivors are scaled by 1/(1-p) -------------------------------------------------
 def cases_survivor_scale():
-    return [case(0.5, torch.ones(100_000))]
+    return [case(TRAP_P, torch.ones(100_000))]
 
 
 def verdict_survivor_scale(cases, results):
@@ -214,7 +229,7 @@ def verdict_p0_identity(cases, results):
 
 # --- 6. the gradient flows only through survivors, as 1/(1-p) ---------------------------
 def cases_gradient():
-    return [case(0.5, nonzero_randn(1000, seed=6), grad_out=torch.ones(1000))]
+    return [case(TRAP_P, nonzero_randn(1000, seed=6), grad_out=torch.ones(1000))]
 
 
 def verdict_gradient(cases, results):

@@ -134,8 +134,11 @@ def verdict_independent(cases, results):
     p, mask = cases[0]["p"], results[0]["outs"][0] != 0
     q = p * p + (1 - p) ** 2
     where = {0: "across the batch (first dimension): one mask is shared by all samples",
-             mask.dim() - 1: "along the last dimension: whole rows are dropped together"}
-    for dim in range(mask.dim()):
+             mask.dim() - 1: ("along the last dimension: whole rows (or whole channels of an "
+                              "(N, C, L) input) are dropped together")}
+    # last dimension first: a mask repeated along one dimension also inflates the spread of
+    # the agreement along the others, so the dimension it is repeated along must be named
+    for dim in reversed(range(mask.dim())):
         agree, pairs = _agreement(mask, dim)
         if abs(agree - q) > bound(q, pairs):
             what = where.get(dim, "along a middle dimension: whole channels or feature maps "
@@ -281,27 +284,37 @@ def verdict_no_drift(cases, results):
     return True, "many calls in a row all drop about p; p and the mode are unchanged"
 
 
-# --- ValueError for p outside [0, 1) ----------------------------------------------------
-BAD_PS, GOOD_PS = (-0.1, 1.0, 1.5), (0.0, 0.99)
+# --- p in [0, 1] as in PyTorch: ValueError outside, zeros (no NaN) at p = 1 -----------
+BAD_PS, GOOD_PS = (-0.1, 1.5), (0.0, 0.99, 1.0)
 
 
 def cases_bad_p():
     # the first case runs forward, so a stub still reports "not implemented yet"
-    return ([case(0.5, nonzero_randn(100, seed=210))]
+    return ([case(0.5, nonzero_randn(100, seed=210)),
+             case(1.0, nonzero_randn(100, seed=211), record_init=True)]
             + [case(p, construct_only=True) for p in BAD_PS + GOOD_PS])
 
 
 def verdict_bad_p(cases, results):
     """Deterministic."""
-    for c, r in zip(cases[1:], results[1:]):
+    for c, r in zip(cases[2:], results[2:]):
         if c["p"] in BAD_PS and not r["init_value_error"]:
             got = f"raised {r['init_error']}" if r["init_error"] else "raised nothing"
-            return False, (f"Dropout(p) with p outside [0, 1) {got}; raise ValueError "
-                           "(p = 1 would drop everything and divide by zero)")
+            return False, (f"Dropout(p) with p outside [0, 1] {got}; raise ValueError there, "
+                           "as nn.Dropout does")
         if c["p"] in GOOD_PS and r["init_error"]:
-            return False, (f"Dropout(p) raised {r['init_error']} for a valid p in [0, 1): "
-                           "reject only p < 0 or p >= 1")
-    return True, "ValueError for p outside [0, 1); valid p construct fine"
+            which = "p = 1 is valid (nn.Dropout returns zeros)" if c["p"] == 1.0 else "a valid p"
+            return False, (f"Dropout(p) raised {r['init_error']} for {which}: reject only "
+                           "p < 0 or p > 1")
+    if "outs" not in results[1]:  # the constructor refused p = 1 only on this call
+        return False, "Dropout(1.0) raised: p = 1 is valid (nn.Dropout returns zeros)"
+    y = results[1]["outs"][0]
+    if not torch.isfinite(y).all():
+        return False, ("p = 1 in train mode gave NaN or inf (0 / 0 from dividing by 1 - p): "
+                       "with every unit dropped, return zeros")
+    if (y != 0).any():
+        return False, "p = 1 in train mode kept some units: every unit must be dropped"
+    return True, "ValueError outside [0, 1]; p = 1 gives zeros; valid p construct fine"
 
 
 HIDDEN = [
@@ -331,6 +344,7 @@ HIDDEN = [
                   after=("input_unchanged",)),
     dropout_check("no_drift", "no state drift", "forward does not change the module",
                   cases_no_drift, verdict_no_drift, after=("drop_rate", "input_unchanged")),
-    dropout_check("bad_p", "ValueError for bad p", "p must be in [0, 1)",
+    dropout_check("bad_p", "p in [0, 1] as in PyTorch",
+                  "ValueError outside [0, 1]; p = 1 gives zeros",
                   cases_bad_p, verdict_bad_p),
 ]

@@ -2,9 +2,13 @@
 
 The task is regression: 60 noisy training points of a 2-d wave, a large clean test
 set, and a net 2 -> 128 -> ReLU -> Dropout(p) -> 1 that can memorise the noise at p=0.
-Losses are measured in eval mode (your module's eval mode: dropout off). Training
-targets carry noise of variance NOISE**2 that no net can predict, test targets are
-clean: a net that memorised the noise has test > train, one that ignored it test < train.
+Losses are measured in eval mode (your module's eval mode: dropout off).
+
+What to read off: training targets carry noise of variance NOISE**2 (NOISE_FLOOR) that no
+net can predict; test targets are clean. So the perfect predictor has train loss about
+NOISE_FLOOR and test loss 0, a train/test gap of about -NOISE_FLOOR. A train loss far below
+NOISE_FLOOR means the net memorised noise. The number that matters is the TEST loss; the gap
+is secondary, because a net that fits nothing well also has a small (even negative) gap.
 
 To stay fast, `train_batched` trains M independent nets in one go: the weights of all
 nets are stacked along a first axis (M, ...), the layers are batched (torch.baddbmm), and
@@ -27,7 +31,9 @@ STEPS, LR = 300, 2e-2
 SWEEP_PS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 SWEEP_SEEDS = (0, 1, 2, 3, 4)
 DEMO_PS = (0.0, 0.5)
-GAP_MARGIN = 0.02  # demo verdict: the p=0.5 gap must be this much below the p=0 gap
+NOISE_FLOOR = NOISE ** 2  # the perfect predictor's train loss (its test loss is 0)
+TEST_MARGIN = 0.02  # demo verdict: the p=0.5 test loss must be this much below the p=0 one
+DEMO_DATA_SEEDS = (0, 1, 2, 3, 4)  # the graded demo averages its losses over these data sets
 
 
 def make_data(seed, in_dim=IN_DIM, n_train=N_TRAIN, n_test=N_TEST, noise=NOISE, freq=FREQ):
@@ -202,6 +208,27 @@ def run_demo(Dropout, seed=0, record_every=10):
     return dict(ps=DEMO_PS, **train_batched(Dropout, DEMO_PS, [seed] * 2, record_every=record_every))
 
 
+def best_point(steps, curve):
+    """(step, loss) of a recorded curve's lowest point: where early stopping would stop.
+
+    Picked on the test curve itself, so it is an optimistic baseline (a real run picks it
+    on a validation set)."""
+    i = int(torch.argmin(curve).item())
+    return int(steps[i]), float(curve[i])
+
+
+def eval_twice_in_train_mode(model, x, y):
+    """The #1 bug, live: the same model, the same inputs, evaluated twice in train mode
+    (dropout still on) and twice in eval mode. Returns the four MSE losses as floats."""
+    losses = {}
+    for mode in ("train", "eval"):
+        model.train(mode == "train")
+        with torch.no_grad():
+            losses[mode] = [((model(x) - y) ** 2).mean().item() for _ in range(2)]
+    model.eval()
+    return losses
+
+
 def run_sweep(Dropout, ps=SWEEP_PS, seeds=SWEEP_SEEDS):
     """Every p with every seed in one batched run.
     Returns ps, seeds, and final 'train', 'test' losses of shape (len(ps), len(seeds))."""
@@ -213,7 +240,7 @@ def run_sweep(Dropout, ps=SWEEP_PS, seeds=SWEEP_SEEDS):
 
 
 def demo_numbers_batch(Dropout, data_seeds):
-    """demo_numbers for many data seeds in one batched run (a list of dicts)."""
+    """The demo's numbers for each data seed, all in one batched run (a list of dicts)."""
     n = len(data_seeds)
     seeds = [s for s in data_seeds for _ in DEMO_PS]
     res = train_batched(Dropout, list(DEMO_PS) * n, seeds)
@@ -222,13 +249,43 @@ def demo_numbers_batch(Dropout, data_seeds):
             for i in range(n)]
 
 
-def demo_numbers(Dropout, data_seed):
-    """The grader's demo numbers: train/test loss and gap at p=0 and p=0.5 (plain floats)."""
-    return demo_numbers_batch(Dropout, [data_seed])[0]
+def average(numbers):
+    """The mean of each key over a list of demo-number dicts."""
+    return {key: sum(n[key] for n in numbers) / len(numbers) for key in numbers[0]}
+
+
+def demo_numbers(Dropout, data_seeds=DEMO_DATA_SEEDS):
+    """The grader's demo numbers: train/test loss and gap at p=0 and p=0.5, each averaged
+    over the data seeds (plain floats)."""
+    return average(demo_numbers_batch(Dropout, list(data_seeds)))
+
+
+def demo_verdicts(Dropout, groups):
+    """demo_passes for many groups of data seeds, in one batched run: the verdict's
+    false-fail rate, measured (a list of bools)."""
+    flat = demo_numbers_batch(Dropout, [s for group in groups for s in group])
+    out, i = [], 0
+    for group in groups:
+        out.append(demo_passes(average(flat[i:i + len(group)])))
+        i += len(group)
+    return out
+
+
+def sweep_summary(sweep):
+    """Per p: mean test loss, its lowest and highest seed, and mean train loss (lists)."""
+    test, train = sweep["test"], sweep["train"]
+    return dict(ps=list(sweep["ps"]), test_mean=test.mean(1).tolist(),
+                test_low=test.min(1).values.tolist(), test_high=test.max(1).values.tolist(),
+                train_mean=train.mean(1).tolist())
 
 
 def demo_passes(numbers):
-    """Dropout works if the p=0.5 gap is at least GAP_MARGIN below the p=0 gap (NaN fails)."""
+    """Dropout works if the p=0.5 TEST loss (mean over the data seeds) is at least TEST_MARGIN
+    below the p=0 one (NaN fails). The gap is not used: underfitting shrinks it too.
+
+    False fails, measured on the reference over 400 data seeds (1000-1399): one seed alone
+    fails 12 times in 400 (3%), so the verdict averages 5 data sets; resampling groups of 5
+    from those 400 runs (200,000 bootstrap groups) fails 4e-4 of them."""
     if not all(math.isfinite(v) for v in numbers.values()):
         return False
-    return numbers["gap_p05"] < numbers["gap_p0"] - GAP_MARGIN
+    return numbers["test_p05"] < numbers["test_p0"] - TEST_MARGIN

@@ -27,15 +27,16 @@ def reference():
 
 
 def test_reference_passes_all_six_on_1000_seeds():
+    """Inputs are prepared once (run_case never changes them); masks are new every seed."""
     Dropout = reference()
+    prepared = [(spec, spec.prepare()) for spec in VISIBLE]
     failures = []
     for seed in range(1000):
         torch.manual_seed(seed)
-        for spec in VISIBLE:
-            name = spec.name
-            status, message = evaluate(spec, Dropout)
+        for spec, inputs in prepared:
+            status, message = verdict(spec, inputs, spec.execute(Dropout, inputs))
             if status != "pass":
-                failures.append((seed, name, message))
+                failures.append((seed, spec.name, message))
     assert failures == []
 
 
@@ -44,7 +45,7 @@ class _Base(nn.Module):
 
     def __init__(self, p=0.5):
         super().__init__()
-        if not 0.0 <= p < 1.0:
+        if not 0.0 <= p <= 1.0:
             raise ValueError(p)
         self.p = p
 
@@ -120,7 +121,10 @@ MUTANTS = [
     ("expectation", NoScaling, "the mean shrank by (1 - p): divide"),
     ("expectation", TimesKeep, "multiplied survivors by (1 - p) instead of dividing"),
     ("expectation", ScaledTwice, "scaled twice"),
-    ("expectation", TimesThree, "the mean is 1.5"),
+    ("expectation", TimesThree, "the mean is 2.4"),
+    ("expectation", DividedByP, "divided by p"),
+    ("survivor_scale", DividedByP, "divided by p"),
+    ("gradient", DividedByP, "divided by p"),
     ("survivor_scale", NoScaling, "equal to the input: divide by (1 - p)"),
     ("survivor_scale", TimesKeep, "you multiplied by (1 - p) instead of dividing"),
     ("survivor_scale", ScaledTwice, "scaled twice"),
@@ -140,10 +144,27 @@ def test_each_check_fails_its_bug_and_names_it(name, mutant, hint):
     assert hint in message
 
 
-def test_divided_by_p_passes_the_half_checks_so_p0_is_needed():
-    """At p = 0.5, 1/p = 1/(1-p): only the p = 0 check separates them."""
+class DividedByPGuarded(DividedByP):
+    """Divides by p, but returns x at p = 0, so the p = 0 check cannot see the bug."""
+
+    def forward(self, x):
+        return x if self.p == 0 else super().forward(x)
+
+
+@pytest.mark.parametrize("mutant", [DividedByP, DividedByPGuarded])
+def test_the_visible_six_catch_the_notation_trap(mutant):
+    """At p = 0.5, 1/p = 1/(1-p): the scale checks use p = 0.2, where dividing by p is caught
+    (and named) even when p = 0 is special-cased."""
     torch.manual_seed(0)
-    assert evaluate(VISIBLE.by_name["survivor_scale"], DividedByP)[0] == "pass"
+    outcomes = {c.name: evaluate(c, mutant) for c in VISIBLE}
+    caught = {n for n, (s, _) in outcomes.items() if s == "fail"}
+    assert {"expectation", "survivor_scale", "gradient"} <= caught
+    assert all("divided by p" in outcomes[n][1] for n in ("expectation", "survivor_scale",
+                                                           "gradient"))
+    for c in VISIBLE:
+        if c.name in ("expectation", "survivor_scale", "gradient"):
+            p = c.prepare()[0]["p"]
+            assert abs(1 / p - 1 / (1 - p)) > 1, (c.name, p)
 
 
 class Stub(nn.Module):
@@ -198,7 +219,7 @@ def test_judge_fails_wrong_shape_and_uncomparable_output_without_crashing():
 
 def test_construct_only_records_the_constructor_error():
     Dropout = reference()
-    bad = run_case(Dropout, case(1.0, construct_only=True))
+    bad = run_case(Dropout, case(1.5, construct_only=True))
     good = run_case(Dropout, case(0.0, construct_only=True))
     assert bad["init_error"] == "ValueError" and bad["init_value_error"]
     assert good["init_error"] is None

@@ -80,14 +80,16 @@ def expected_failures(path):
 @pytest.mark.parametrize("path", BUGGY, ids=[p.stem for p in BUGGY])
 def test_buggy_implementations_fail_the_named_checks(path):
     names = expected_failures(path)
-    assert set(names) <= set(ALL) | {"scratch"}, names
+    assert set(names) <= set(ALL) | {"from_scratch", "demo"}, names
     Dropout = load(path)
-    for seed in range(3):
+    for seed in range(3):  # the declared failures must not depend on the seed
         torch.manual_seed(seed)
         results = run_all(Dropout)
         for name in names:
-            if name == "scratch":
+            if name == "from_scratch":
                 assert torch_dropout_uses(path.read_text()), "scratch.py missed torch's dropout"
+            elif name == "demo":
+                continue  # trains nets: tests/test_drills.py checks it once, in-process
             else:
                 assert results[name][0] in ("fail", "error"), (seed, name, results[name])
 

@@ -1,5 +1,5 @@
-# bug: drop_rate, expectation, survivor_scale, drop_rate_many_p, fresh_mask, independent, dtypes, shapes, no_grad_train, no_drift
-# hint: one random decision per element
+# bug: independent
+# hint: one independent decision per element
 import torch
 import torch.nn as nn
 
@@ -7,12 +7,15 @@ import torch.nn as nn
 class Dropout(nn.Module):
     def __init__(self, p=0.5):
         super().__init__()
-        if not 0.0 <= p < 1.0:
-            raise ValueError(f"p must be in [0, 1), got {p}")
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"p must be in [0, 1], got {p}")
         self.p = p
 
     def forward(self, x):
+        if self.training and self.p == 1.0:
+            return x * 0.0  # everything dropped
         if not self.training:
             return x
-        keep = torch.rand(x.shape[:-1] + (1,)) >= self.p  # one decision per row
+        shape = x.shape[:-1] + (1,) if x.dim() > 1 else x.shape  # one decision per row
+        keep = torch.rand(shape) >= self.p
         return x * keep / (1 - self.p)

@@ -7,7 +7,7 @@ class Dropout(nn.Module):
 
     def __init__(self, p=0.5):
         super().__init__()
-        if p < 0 or p >= 1:
+        if p < 0 or p > 1:
             raise ValueError("p out of range")
         self.p = p
 
@@ -17,4 +17,4 @@ class Dropout(nn.Module):
             return x
         mask = (torch.rand_like(x) > self.p).to(x.dtype)
         print("kept fraction", mask.float().mean().item())
-        return mask * x / (1 - self.p)
+        return mask * x / (1 - self.p) if self.p < 1 else mask * x
