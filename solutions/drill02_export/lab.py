@@ -167,7 +167,7 @@ def jit_ops(model, x):
 def onnx_ops(model, x):
     """The op types of an ONNX export (legacy exporter), or the reason it cannot run here."""
     try:
-        import onnx  # noqa: F401 - only to know whether the exporter can run
+        import onnx  # optional: Colab and this course's environment do not install it
     except ImportError:
         return None, "the onnx package is not installed, so torch.onnx.export cannot run"
     buffer = io.BytesIO()
@@ -178,7 +178,6 @@ def onnx_ops(model, x):
                 torch.onnx.export(model, (x,), buffer, dynamo=False)
             except TypeError:  # torch < 2.5 has no dynamo argument
                 torch.onnx.export(model, (x,), buffer)
-        import onnx
         graph = onnx.load_from_string(buffer.getvalue()).graph
         return [n.op_type for n in graph.node], ""
     except Exception as e:  # noqa: BLE001 - report, do not fail the lesson
