@@ -115,7 +115,8 @@ def _order_text(infos):
     total = sum(d["minutes"] for d in infos)
     levels = [lv for lv in LEVELS if any(d["level"] == lv for d in infos)]
     return (f"The table is in the suggested order: {', then '.join(levels)} drills, and by "
-            f"number within a level. {len(infos)} drills, about {total} minutes in all "
+            f"number within a level. {len(infos)} drill{'s' * (len(infos) != 1)}, about "
+            f"{total} minutes in all "
             f"({total / 60:.1f} hours). Each drill stands alone, so skip one you already know.")
 
 

@@ -108,7 +108,8 @@ def summary_text(questions, cards, titles=None, round_scores=()):
 
 def question_bank(questions, titles=None, path=None):
     """Print how many questions each drill contributes, and how many you have answered."""
-    cards = load_progress(path)["cards"]
+    data = load_progress(path)
+    cards = data["cards"]
     by_drill = {}
     for q in questions:
         by_drill.setdefault(q["drill"], []).append(q)
@@ -117,8 +118,10 @@ def question_bank(questions, titles=None, path=None):
         probes = sum(q["kind"] == "probe" for q in qs)
         seen = sum(q["id"] in cards for q in qs)
         title = (titles or {}).get(drill, "")
+        checks = data["drills"].get(drill, {}).get("checks")
+        done = f"; your checks: {checks['passed']} of {checks['total']}" if checks else ""
         print(f"  {drill}  {title}: {len(qs)} questions ({probes} pushbacks), "
-              f"{seen} answered before")
+              f"{seen} answered before{done}")
 
 
 class Round:
