@@ -182,16 +182,18 @@ def test_progress_records_per_drill_and_nothing_without_a_drill(tmp_path, monkey
     p.record_checks(6, 6, drill="d1", now=120.0)
     p.record_rubric(7, 10, drill="d1", now=130.0)
     p.record_time(600, drill="d1", now=140.0)
-    p.record_time(900, drill="d1", now=150.0)  # the same kernel: the latest reading counts
+    p.record_time(900, drill="d1", now=150.0)  # the same kernel: the largest reading counts
+    p.record_time(0, drill="d1", now=151.0)  # the timer was reset: time spent stays
+    p.record_time(950, drill="d1", now=155.0, every=30)  # a tick too soon: skipped
     monkeypatch.setenv(p.SESSION_ENV, "another-kernel")
-    p.record_time(300, drill="d1", now=160.0)  # another session adds up
+    p.record_time(300, drill="d1", now=190.0, every=30)  # another session adds up
     p.record_start("d1", now=999.0)  # started stays the first time
     d1 = json.loads((tmp_path / "progress.json").read_text())["drills"]["d1"]
     assert d1["started"] == 100.0
     assert (d1["checks"]["passed"], d1["checks"]["total"]) == (6, 6)
     assert (d1["rubric"]["score"], d1["rubric"]["total"]) == (7, 10)
     assert d1["time"]["seconds"] == 1200
-    assert len(p.load_progress()["history"]) == 6
+    assert len(p.load_progress()["history"]) == 7
 
 
 def test_progress_code_round_trip_merges_into_another_session(tmp_path, monkeypatch, capsys):
@@ -201,7 +203,8 @@ def test_progress_code_round_trip_merges_into_another_session(tmp_path, monkeypa
     p.record_card("d1:abc", 2, 1, 99.0, drill="d1", path=str(here), now=11.0)
     p.record_rubric(5, 10, drill="d2", path=str(there), now=5.0)
     p.record_checks(1, 6, drill="d1", path=str(there), now=1.0)  # older than here's
-    code = p.export_progress(path=str(here))
+    assert p.export_progress(path=str(here)) is None  # printed, no Out[] echo
+    code = p.progress_code(path=str(here))
     assert code in capsys.readouterr().out and "\n" not in code
     p.import_progress("  " + code[:40] + "\n" + code[40:], path=str(there))  # pasted in pieces
     got = p.load_progress(str(there))
@@ -216,11 +219,13 @@ def test_progress_code_round_trip_merges_into_another_session(tmp_path, monkeypa
 
 def test_history_is_bounded(tmp_path):
     p = load("progress")
+    assert p.HISTORY_LIMIT >= 100
+    p.save_progress.__globals__["HISTORY_LIMIT"] = 30  # the same rule, fewer writes
     path = str(tmp_path / "p.json")
-    for i in range(p.HISTORY_LIMIT + 20):
+    for i in range(50):
         p.record_checks(i % 7, 6, drill="d", path=path, now=float(i))
     history = p.load_progress(path)["history"]
-    assert len(history) == p.HISTORY_LIMIT and history[-1]["t"] == p.HISTORY_LIMIT + 19
+    assert len(history) == 30 and history[-1]["t"] == 49 and history[0]["t"] == 20
 
 
 def test_pasted_cells_record_start_scoreboard_and_the_timer_and_rubric_hooks(tmp_path,
@@ -292,7 +297,7 @@ def test_home_reads_progress_and_plots_once_there_is_history(tmp_path, capsys):
     home = load("home")
     drills_ = [{"id": "a", "title": "A", "minutes": 40}, {"id": "b", "title": "B", "minutes": 45}]
     path = str(tmp_path / "progress.json")
-    home.show_progress(drills_, path=path)
+    assert home.show_progress(drills_, path=path) is None  # printed, no Out[] echo
     out = capsys.readouterr().out
     assert "Drills started: 0 of 2" in out and "Suggested next: a" in out and "appears here" in out
     home.record_checks(6, 6, drill="a", path=path, now=1000.0)

@@ -85,7 +85,7 @@ def plot_progress(data):
         print("(Install matplotlib to see your progress plotted over time.)")
         return None
     start = min(t[0] for t, _ in points.values())
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.2))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.2), sharex=True)
     for name, (ts, vs) in points.items():
         axis = left if name.startswith("checks") else right
         axis.plot([(t - start) / 86400 for t in ts], vs, marker="o", label=name)
@@ -125,4 +125,3 @@ def show_progress(drills, path=None):
     else:
         print("Interview simulator: no answers yet (interview_simulator.ipynb).")
     plot_progress(data)
-    return data

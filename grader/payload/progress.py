@@ -124,14 +124,23 @@ def record_rubric(score, total, drill=None, path=None, now=None):
     return _update(drill, "rubric", {"score": float(score), "total": float(total)}, path, now)
 
 
-def record_time(seconds, drill=None, path=None, now=None):
-    """The drill timer's reading in seconds. Within one kernel the latest reading counts;
-    readings from different kernels (another day, a restart) add up."""
+_LAST_TIME_WRITE = {}  # drill -> when record_time last wrote, for its `every`
+
+
+def record_time(seconds, drill=None, path=None, now=None, every=0):
+    """The drill timer's reading in seconds. Within one kernel the largest reading counts (a
+    reset does not erase time spent); readings from different kernels (another day, a
+    restart) add up. With `every`, a call within that many seconds of the last write is
+    skipped, so a ticking timer can call this on every tick."""
     drill = current_drill(drill)
     if drill is None:
         return None
+    now = time.time() if now is None else now
+    if every and now - _LAST_TIME_WRITE.get(drill, float("-inf")) < every:
+        return None
+    _LAST_TIME_WRITE[drill] = now
     sessions = dict(load_progress(path)["drills"].get(drill, {}).get("time", {}).get("sessions", {}))
-    sessions[session_id()] = round(float(seconds), 1)
+    sessions[session_id()] = max(round(float(seconds), 1), sessions.get(session_id(), 0.0))
     total = round(sum(sessions.values()), 1)
     return _update(drill, "time", {"seconds": total, "sessions": sessions}, path, now)
 
@@ -203,7 +212,6 @@ def export_progress(path=None):
     print("Your progress, as a code to keep (copy the whole line):\n")
     print(code)
     print(f"\n({len(code)} characters.) In a new session run: import_progress(\"...\") with it.")
-    return code
 
 
 def import_progress(code, path=None):
@@ -228,7 +236,6 @@ def import_progress(code, path=None):
     save_progress(merged, path)
     print(f"Imported: {len(clean['drills'])} drill(s), {len(clean['cards'])} interview "
           f"card(s); saved to {progress_path(path)}")
-    return merged
 
 
 if __name__ == "__main__" and isinstance(globals().get("DRILL_ID"), str):
