@@ -448,7 +448,7 @@ def _papermill(args):
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
     """The simulator alone in an empty folder, and one drill answered, then the home
-    notebook and the simulator in that drill's folder."""
+    notebook in that drill's folder (papermill, two at a time)."""
     from grader.build import samples
     empty, shared = tmp_path_factory.mktemp("empty"), tmp_path_factory.mktemp("shared")
     student = notebook.read(str(ROOT / drills.paths(IDS[0])[1]))
@@ -457,10 +457,20 @@ def executed(tmp_path_factory):
     drill_nb.write_text(notebook.dumps(answered))
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         alone, drill = pool.map(_papermill, [(ROOT / course.SIMULATOR, empty), (drill_nb, shared)])
-        progress = json.loads((shared / "progress.json").read_text())
-        home, sim = pool.map(_papermill, [(ROOT / course.HOME, shared),
-                                          (ROOT / course.SIMULATOR, shared)])
-    return {"alone": alone, "drill": drill, "progress": progress, "home": home, "sim": sim}
+    progress = json.loads((shared / "progress.json").read_text())
+    home = _papermill((ROOT / course.HOME, shared))
+    return {"alone": alone, "drill": drill, "progress": progress, "home": home,
+            "shared": shared}
+
+
+def run_cells_as_text(path, folder, monkeypatch, capsys):
+    """Every code cell of a notebook in one namespace, in `folder`, without ipywidgets."""
+    monkeypatch.chdir(folder)
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)
+    ns = {"__name__": "__main__"}
+    for cell in notebook.code_cells(notebook.read(str(path))):
+        exec(compile(notebook.source(cell), str(path), "exec"), ns)
+    return capsys.readouterr().out, ns
 
 
 def test_simulator_runs_alone_with_every_drills_questions(executed):
@@ -473,14 +483,26 @@ def test_simulator_runs_alone_with_every_drills_questions(executed):
     assert "A round of 8 questions" in text and "Traceback" not in text
 
 
-def test_progress_from_a_drill_is_read_by_home_and_simulator(executed):
+def test_progress_from_a_drill_is_read_by_home_and_simulator(executed, monkeypatch, capsys):
     entry = executed["progress"]["drills"][IDS[0]]
     total = entry["checks"]["total"]
     assert entry["checks"]["passed"] == total and "started" in entry
     row = next(ln for ln in executed["home"].splitlines() if ln.startswith(IDS[0]))
     assert f"{total} of {total}" in row
     assert f"Drills started: 1 of {len(IDS)}" in executed["home"]
-    assert f"your checks: {total} of {total}" in executed["sim"]
+    # the simulator, as plain text (no widgets), in the same folder
+    out, ns = run_cells_as_text(ROOT / course.SIMULATOR, executed["shared"], monkeypatch, capsys)
+    assert f"your checks: {total} of {total}" in out and "runs as text" in out
+    first = ns["interview"].current
+    assert first is not None and questions_text(first) in out
+    ns["reveal"]()
+    ns["score"](1)
+    cards = json.loads((executed["shared"] / "progress.json").read_text())["cards"]
+    assert cards[first["id"]]["score"] == 1
+
+
+def questions_text(q):
+    return q["question"].replace("**", "").strip()
 
 
 # ------------------------------------------------------------------ the README
