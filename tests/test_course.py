@@ -178,6 +178,7 @@ def test_progress_records_per_drill_and_nothing_without_a_drill(tmp_path, monkey
     p = load("progress")
     assert p.record_checks(2, 6) is None and not (tmp_path / "progress.json").exists()
     p.record_start("d1", now=100.0)
+    assert p.record_time(0, drill="d1", now=101.0) is None  # a timer that never ran
     p.record_checks(2, 6, drill="d1", now=110.0)
     p.record_checks(6, 6, drill="d1", now=120.0)
     p.record_rubric(7, 10, drill="d1", now=130.0)
@@ -193,7 +194,7 @@ def test_progress_records_per_drill_and_nothing_without_a_drill(tmp_path, monkey
     assert (d1["checks"]["passed"], d1["checks"]["total"]) == (6, 6)
     assert (d1["rubric"]["score"], d1["rubric"]["total"]) == (7, 10)
     assert d1["time"]["seconds"] == 1200
-    assert len(p.load_progress()["history"]) == 7
+    assert len(p.load_progress()["history"]) == 6  # 2 checks, 1 rubric, 3 time readings
 
 
 def test_progress_code_round_trip_merges_into_another_session(tmp_path, monkeypatch, capsys):

@@ -133,7 +133,7 @@ def record_time(seconds, drill=None, path=None, now=None, every=0):
     restart) add up. With `every`, a call within that many seconds of the last write is
     skipped, so a ticking timer can call this on every tick."""
     drill = current_drill(drill)
-    if drill is None:
+    if drill is None or not seconds or seconds <= 0:  # a timer not started yet: nothing to say
         return None
     now = time.time() if now is None else now
     if every and now - _LAST_TIME_WRITE.get(drill, float("-inf")) < every:
