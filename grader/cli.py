@@ -85,8 +85,8 @@ def cmd_readme(args):
 def cmd_workspace(args):
     """Fill the learner's workspace from notebooks/ (new files only, never an overwrite)."""
     from grader.build import workspace
-    workspace.fill(args.source or os.path.join(ROOT, "notebooks"),
-                   args.to or os.path.join(ROOT, "workspace"))
+    workspace.fill(os.path.relpath(args.source or os.path.join(ROOT, "notebooks")),
+                   os.path.relpath(args.to or os.path.join(ROOT, "workspace")))
     return 0
 
 

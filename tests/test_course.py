@@ -411,8 +411,10 @@ def test_widget_round_asks_reveals_and_scores(tmp_path, monkeypatch):
     assert list(w.buttons.children) == [w.ask_button]
     w.ask_button.click()
     assert r.current is not None and list(w.buttons.children) == [w.done_button]
+    assert r.current["question"] in str(w.out.outputs)
     w.done_button.click()
     assert w._thread is None and list(w.buttons.children) == w.score_buttons
+    assert r.current["answer"] in str(w.out.outputs)
     w.score_buttons[1].click()
     assert list(w.buttons.children) == [w.ask_button]
     w.ask_button.click()
@@ -424,7 +426,7 @@ def test_widget_round_asks_reveals_and_scores(tmp_path, monkeypatch):
         time.sleep(0.01)
     assert list(w.buttons.children) == w.score_buttons
     w.score_buttons[2].click()
-    assert "Round over" in w.label.value
+    assert "Round over" in w.label.value and "This round: 3 of 4 points" in str(w.out.outputs)
     assert sorted(c["score"] for c in
                   json.loads((tmp_path / "progress.json").read_text())["cards"].values()) == [1, 2]
 
@@ -477,7 +479,7 @@ def run_cells_as_text(path, folder, monkeypatch, capsys):
 def test_simulator_runs_alone_with_every_drills_questions(executed):
     text = executed["alone"]
     bank = course.all_questions()
-    assert f"{len(bank)} questions from {len(IDS)} drills" in text
+    assert f"{len(bank)} questions from {len(IDS)} drill" in text
     for drill_id in IDS:
         n = sum(q["drill"] == drill_id for q in bank)
         assert re.search(rf"{drill_id}\b.*: {n} questions", text), drill_id

@@ -113,7 +113,7 @@ def question_bank(questions, titles=None, path=None):
     by_drill = {}
     for q in questions:
         by_drill.setdefault(q["drill"], []).append(q)
-    print(f"{len(questions)} questions from {len(by_drill)} drills:")
+    print(f"{len(questions)} questions from {len(by_drill)} drill{'s' * (len(by_drill) != 1)}:")
     for drill, qs in by_drill.items():
         probes = sum(q["kind"] == "probe" for q in qs)
         seen = sum(q["id"] in cards for q in qs)
@@ -277,9 +277,8 @@ class InterviewWidget:
         if q is None:
             self.finish()
             return
-        self.out.clear_output()
-        with self.out:
-            display(Markdown(f"*{_header(self.round, q)}*\n\n{q['question']}"))
+        self.out.outputs = ()
+        self.out.append_display_data(Markdown(f"*{_header(self.round, q)}*\n\n{q['question']}"))
         self.buttons.children = [self.done_button]
         self._start_clock()
         self.render()
@@ -322,9 +321,9 @@ class InterviewWidget:
             return
         self.stop_clock()
         took = self.round.elapsed()
-        with self.out:
-            display(Markdown(f"**Model answer** (you took {fmt_clock(took)} of "
-                             f"{fmt_clock(q['seconds'])})\n\n{q['answer']}"))
+        # append_*: safe from the countdown's thread, where `with self.out:` is not
+        self.out.append_display_data(Markdown(f"**Model answer** (you took {fmt_clock(took)} "
+                                              f"of {fmt_clock(q['seconds'])})\n\n{q['answer']}"))
         self.label.value = "<b>Score yourself</b>: did you say what the model answer says?"
         self.buttons.children = list(self.score_buttons)
 
@@ -332,7 +331,7 @@ class InterviewWidget:
         if self.round.current is None:
             return
         self.round.score(value)
-        self.out.clear_output()
+        self.out.outputs = ()
         self.waiting()
 
     def finish(self):
@@ -340,9 +339,8 @@ class InterviewWidget:
         self.label.value = "<b>Round over.</b> Run the cell again for another round."
         self.buttons.children = []
         self.bar.value = 0.0
-        self.out.clear_output()
-        with self.out:
-            print(self.round.summary())
+        self.out.outputs = ()
+        self.out.append_stdout(self.round.summary() + "\n")
 
 
 def run_interview(questions, n=8, seed=None, path=None, titles=None):
