@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
 
-.PHONY: lab test release solutions samples grade gradescope bench clean
+.PHONY: lab workspace test release solutions samples grade gradescope bench clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -11,20 +11,26 @@ $(STAMP): requirements.txt
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-lab: $(STAMP)  ## open the drills in JupyterLab
-	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
+lab: $(STAMP) workspace  ## open your workspace/ in JupyterLab (holds this terminal)
+	$(VENV)/bin/jupyter lab workspace/ $(if $(filter 0,$(shell id -u)),--allow-root)
+
+workspace:  ## copy new notebooks into workspace/ (git-ignored; never overwrites your files)
+	$(if $(wildcard $(PY)),$(PY),python3) -m grader workspace
 
 test: $(STAMP)  ## everything CI runs: unit tests, notebooks, release check
 	$(PY) -m grader release --check
+	$(PY) -m grader readme --check
 	$(PY) -m pytest -q tests solutions
 	$(PY) -m pytest -q -p no:cacheprovider --nbval solutions/*/solution.ipynb --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-release: $(STAMP)  ## regenerate notebooks/ from solutions/
+release: $(STAMP)  ## regenerate notebooks/ from solutions/ (never a learner's work) and the README's course table
 	$(PY) -m grader release
+	$(PY) -m grader readme
 
 solutions: $(STAMP)  ## execute every solution in place (the outputs nbval compares), release, samples
 	$(PY) -m grader.build.execute
 	$(PY) -m grader release
+	$(PY) -m grader readme
 	$(PY) -m grader.build.samples
 
 samples: $(STAMP)  ## regenerate each drill's samples/ from its student notebook

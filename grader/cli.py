@@ -1,4 +1,4 @@
-"""`python -m grader`: release, check, grade, gradescope.
+"""`python -m grader`: release, readme, workspace, check, grade, gradescope.
 
 Heavy imports (torch) happen inside the commands that need them, so `release` and `--help`
 start fast. Bad input ends with one line on stderr and exit status 2, never a traceback.
@@ -11,23 +11,83 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def cmd_release(args):
-    from grader.build import notebook, release
+    """Write the student notebooks and the course notebooks under --out (notebooks/) only.
+
+    A notebook that holds a learner's work is never overwritten without --force."""
+    from grader.build import course, notebook, release
     from grader.grading import drills
-    stale = []
+    out = os.path.abspath(args.out or os.path.join(ROOT, "notebooks"))
+    texts = {}
     for drill_id in drills.ids():
         solution, student = drills.paths(drill_id)
-        text = release.release(os.path.join(ROOT, solution), ROOT, drill_id)
-        target = os.path.join(ROOT, student)
+        texts[os.path.basename(student)] = (
+            release.release(os.path.join(ROOT, solution), ROOT, drill_id), solution)
+    for path, text in course.generated().items():
+        texts[os.path.basename(path)] = (text, "the drills")
+    stale, refused = [], []
+    for name, (text, origin) in texts.items():
+        target = os.path.join(out, name)
+        shown = os.path.relpath(target)
         current = open(target, encoding="utf-8").read() if os.path.exists(target) else None
         if current == text:
-            print(f"{student}: up to date")
+            print(f"{shown}: up to date")
         elif args.check:
-            stale.append(student)
-            print(f"{student}: differs from what `make release` generates from {solution}")
+            stale.append(shown)
+            print(f"{shown}: differs from what `make release` generates from {origin}")
         else:
+            why = (release.learner_work(current, text, name)
+                   if current is not None and not args.force else None)
+            if why and not _committed(target):
+                refused.append(shown)
+                print(f"error: {shown} not overwritten: it holds a learner's work ({why}); "
+                      "move it away, or rerun with --force to replace it", file=sys.stderr)
+                continue
             notebook.write_atomic(target, text)
-            print(f"{student}: written from {solution}")
-    return 1 if stale else 0
+            print(f"{shown}: written from {origin}")
+    return 1 if stale or refused else 0
+
+
+def _committed(path):
+    """True when path is tracked by git and identical to its committed version: replacing
+    it loses nothing that git does not keep."""
+    import subprocess
+    folder = os.path.dirname(path)
+    try:
+        tracked = subprocess.run(["git", "-C", folder, "ls-files", "--error-unmatch", path],
+                                 capture_output=True, timeout=20)
+        if tracked.returncode != 0:
+            return False
+        clean = subprocess.run(["git", "-C", folder, "diff", "--quiet", "HEAD", "--", path],
+                               capture_output=True, timeout=20)
+        return clean.returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def cmd_readme(args):
+    """Regenerate the course table in README.md (or, with --check, report it stale)."""
+    from grader.build import course, notebook
+    path = os.path.join(ROOT, "README.md")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    new = course.with_table(text, course.readme_block())
+    if new == text:
+        print("README.md: course table up to date")
+        return 0
+    if args.check:
+        print("README.md: the course table differs from the drills; run `make release`")
+        return 1
+    notebook.write_atomic(path, new)
+    print("README.md: course table written from the drills")
+    return 0
+
+
+def cmd_workspace(args):
+    """Fill the learner's workspace from notebooks/ (new files only, never an overwrite)."""
+    from grader.build import workspace
+    workspace.fill(os.path.relpath(args.source or os.path.join(ROOT, "notebooks")),
+                   os.path.relpath(args.to or os.path.join(ROOT, "workspace")))
+    return 0
 
 
 def check_assignment(name):
@@ -88,7 +148,17 @@ def parser():
     r = sub.add_parser("release", help="generate the student notebooks from the solutions")
     r.add_argument("--check", action="store_true",
                    help="only report student notebooks that differ (exit 1 if any)")
+    r.add_argument("--force", action="store_true",
+                   help="overwrite notebooks even when they hold a learner's work")
+    r.add_argument("--out", help="the folder to write (default: notebooks/)")
     r.set_defaults(run=cmd_release)
+    m = sub.add_parser("readme", help="regenerate the course table in README.md")
+    m.add_argument("--check", action="store_true", help="only report a stale table (exit 1)")
+    m.set_defaults(run=cmd_readme)
+    w = sub.add_parser("workspace", help="copy new notebooks into workspace/ (never overwrites)")
+    w.add_argument("--from", dest="source", help="default: notebooks/")
+    w.add_argument("--to", help="default: workspace/")
+    w.set_defaults(run=cmd_workspace)
     c = sub.add_parser("check", help="self-check a notebook with the visible checks")
     c.add_argument("notebook")
     c.add_argument("--assignment")

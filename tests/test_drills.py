@@ -177,12 +177,15 @@ def test_each_correct_alternative_passes_every_check(drill_id, path):
 
 # --- the student notebook, alone in an empty folder ----------------------------------
 def _run_alone(args):
-    """Execute a notebook with papermill in a fresh empty folder; its text outputs."""
-    import papermill
+    """Execute a notebook with papermill, in its own process, in a fresh empty folder (a
+    process of its own: papermill changes the working folder of the process it runs in)."""
+    import subprocess
+    import sys
     text, folder = args
     (folder / "drill.ipynb").write_text(text, encoding="utf-8")
-    papermill.execute_notebook(str(folder / "drill.ipynb"), str(folder / "out.ipynb"),
-                               cwd=str(folder), progress_bar=False, kernel_name="python3")
+    subprocess.run([sys.executable, "-m", "papermill", "drill.ipynb", "out.ipynb", "--cwd",
+                    str(folder), "--no-progress-bar", "-k", "python3"], cwd=folder, check=True,
+                   capture_output=True, timeout=600)
     nb = notebook.read(str(folder / "out.ipynb"))
     return [o for c in notebook.code_cells(nb) for o in c.get("outputs", [])]
 

@@ -254,3 +254,23 @@ def test_rubric_text_without_ipywidgets(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "Rubric (10 points)" in out and "[ ] Scales kept units by 1/(1-p) (3 pt)" in out
     assert "[ ] Says dropout stays on at eval" in out
+
+
+def test_timer_and_rubric_tell_the_progress_file(timer):
+    """In a notebook, progress.py's record_time / record_rubric sit in the same globals."""
+    calls = []
+    timer.record_time = lambda *a, **k: calls.append(("time", a, k))
+    fake = FakeClock()
+    w = timer.TimerWidget(clock=fake)
+    assert calls == []  # drawing an idle timer records nothing
+    w.clock.start()
+    fake.t += 125
+    w.render()
+    w.pause()
+    assert ("time", (125.0,), {"every": 30}) in calls and calls[-1] == ("time", (125.0,), {})
+    rubric = load("rubric")
+    rubric.record_rubric = lambda *a, **k: calls.append(("rubric", a))
+    r = rubric.RubricWidget(RUBRIC, FLAGS)
+    assert calls[-1][0] == "time"  # the first drawing is not a score
+    r.criteria[0].value = True
+    assert calls[-1] == ("rubric", (2, 10))

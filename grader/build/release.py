@@ -1,7 +1,8 @@
 """The release step: a solution notebook becomes the student notebook.
 
 - `# @drill instructor` cells are dropped;
-- `# @drill setup` gets the drill's id (its folder name: the one place it is written);
+- `# @drill setup` gets the drill's id (its folder name: the one place it is written) on its
+  marker line, and a `DRILL_ID = "<id>"` line after it, which pasted code (progress) reads;
 - `# BEGIN SOLUTION: hint` ... `# END SOLUTION` regions become `raise NotImplementedError(hint)`;
 - `# @drill inline PATH` cells get the text of PATH (a module of this repo), so the student
   notebook needs nothing from this repo and each check or widget is written once. A pasted
@@ -21,6 +22,7 @@ END = re.compile(r"^[ \t]*# END SOLUTION\s*$")
 INLINE_NOTE = "# Pasted in by `make release` from {path} in the course repository: edit that file.\n"
 INLINE_TITLE = '# @title {title} (pasted code: double-click to show) {{ display-mode: "form" }}'
 COLLAPSED = {"cellView": "form", "jupyter": {"source_hidden": True}}
+DRILL_ID_LINE = re.compile(r"^DRILL_ID\s*=.*\n?", re.MULTILINE)
 REPO_IMPORT = re.compile(r"^from\s+((?:grader|solutions)\.[\w.]+)\s+import\s+.*$")
 
 
@@ -97,7 +99,9 @@ def student_cell(cell, index, root, drill_id, pasted):
     else:
         src = stub_solutions(src, where)
     if role == "setup":
-        src = notebook.SETUP_LINE.sub(f"# @drill setup {drill_id}", src, count=1)
+        src = DRILL_ID_LINE.sub("", src)
+        src = notebook.SETUP_LINE.sub(f'# @drill setup {drill_id}\nDRILL_ID = "{drill_id}"',
+                                      src, count=1)
     out = {"cell_type": cell["cell_type"], "id": f"cell-{index + 1:02d}",
            "metadata": metadata, "source": notebook.split_lines(src)}
     tags = cell.get("metadata", {}).get("tags")
@@ -123,3 +127,32 @@ def release(solution_path, root, drill_id):
     }
     student["metadata"].get("language_info", {}).pop("version", None)
     return notebook.dumps(student)
+
+
+def learner_work(current, generated, name="notebook"):
+    """Why the notebook text `current` must not be replaced by `generated`, or None.
+
+    A notebook holds a learner's work when an answer cell differs from the one release
+    generates (or the answer cells do not line up), when a code cell has outputs or an
+    execution count (it was run), or when it cannot be read as a notebook at all."""
+    try:
+        have = notebook.parse(current, name)
+    except notebook.NotebookError as e:
+        return f"it cannot be read as a notebook ({e})"
+    want = notebook.parse(generated, name)
+    for i, cell in enumerate(have["cells"], 1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        if cell.get("outputs") or cell.get("execution_count") is not None:
+            return f"cell {i} has been run (it has outputs or an execution count)"
+
+    def answers(nb):
+        return [(i, notebook.source(c)) for i, c in enumerate(nb["cells"], 1)
+                if isinstance(c, dict) and notebook.role(c)[0] == "answer"]
+    mine, fresh = answers(have), answers(want)
+    if len(mine) != len(fresh):
+        return f"it has {len(mine)} answer cells where the release has {len(fresh)}"
+    for (i, a), (_, b) in zip(mine, fresh):
+        if a != b:
+            return f"answer cell {i} differs from the stub the release writes"
+    return None

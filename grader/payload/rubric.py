@@ -1,4 +1,4 @@
-"""Self-assessment rubric for drill 01: tick what your answer covered.
+"""Self-assessment rubric for the drills: tick what your answer covered.
 
 Red flags do NOT subtract points. A red flag (say, "dropout stays on at
 evaluation") is a separate signal an interviewer weighs on its own; mixing it
@@ -76,6 +76,8 @@ class RubricWidget:
 
     def update(self, _change=None):
         self.summary.value = summary_html(*self.result())
+        if _change is not None:  # a tick, not the first drawing: the progress file keeps it
+            globals().get("record_rubric", lambda *a, **k: None)(*self.result()[:2])
 
 
 def show_rubric(rubric, red_flags):
