@@ -12,7 +12,8 @@ import math
 
 import torch
 
-from grader.payload.checkkit import FALSE_FAIL, SIGMAS, Check, CheckSet, bound  # noqa: F401
+from grader.payload.checkkit import (FALSE_FAIL, SIGMAS, Check, CheckSet, bound,  # noqa: F401
+                                     scale_hint)
 
 
 def nonzero_randn(shape, seed, dtype=torch.float32):
@@ -96,26 +97,6 @@ def _plain_float(value):
         return float(value)
     except (TypeError, ValueError):
         return float("nan")
-
-
-def scale_hint(ratio, p, subject="survivors are", base="the input", show_p=True):
-    """Name the bug behind survivors (or their gradient) that are `ratio` times `base`.
-
-    show_p=False keeps p out of the message (hidden checks never reveal their inputs)."""
-    times = f"{1 - p:g} times" if show_p else "(1 - p) times"
-    known = [(1.0, f"{subject} equal to {base}: divide by (1 - p) (inverted dropout)"),
-             (1.0 - p, f"{subject} {times} {base}: you multiplied by (1 - p) "
-                       "instead of dividing"),
-             (1.0 / p if p else float("inf"), f"{subject} divided by p: p is the drop "
-                                              "probability, divide by the keep probability 1 - p"),
-             (1.0 / (1.0 - p) ** 2, f"{subject} scaled twice: divide by (1 - p) once"),
-             (0.0, f"{subject} zero: the scaled input must stay in the autograd graph")]
-    for value, hint in known:
-        if math.isfinite(value) and abs(ratio - value) < 1e-3 * max(1.0, value):
-            return hint
-    if not show_p:
-        return f"{subject} not {base} / (1 - p)"
-    return f"{subject} {ratio:.4g} times {base}, expected 1/(1-p) = {1 / (1 - p):.4g}"
 
 
 # --- 1. eval is the identity ----------------------------------------------------------

@@ -13,8 +13,8 @@ correct module by chance.
 """
 import torch
 
-from grader.payload.checkkit import bound
-from solutions.drill01_dropout.checks import case, dropout_check, nonzero_randn, scale_hint
+from grader.payload.checkkit import bound, scale_hint
+from solutions.drill01_dropout.checks import case, dropout_check, nonzero_randn
 
 FAR_PS = (0.1, 0.2, 0.8, 0.9)  # at p = 0.5 a flipped mask and p used as keep-prob both pass
 EPS32 = torch.finfo(torch.float32).eps

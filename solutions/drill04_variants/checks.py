@@ -16,7 +16,8 @@ import math
 
 import torch
 
-from grader.payload.checkkit import FALSE_FAIL, SIGMAS, Check, CheckSet, bound  # noqa: F401
+from grader.payload.checkkit import (FALSE_FAIL, SIGMAS, Check, CheckSet, bound,  # noqa: F401
+                                     scale_hint)
 
 TOL = 1e-5  # relative tolerance of float32 value comparisons (a few roundings)
 
@@ -139,23 +140,6 @@ def make_check(target, name, title, hint, prepare, judge, after=(), same_shape=T
     return Check(name, title, target, hint, prepare, run_cases, judge_shape_first, after)
 
 
-def ratio_hint(ratio, p, subject="kept values are", base="the input", show_p=True):
-    """Name the bug behind kept values that are `ratio` times `base` (expected 1/(1-p))."""
-    times = f"{1 - p:g} times" if show_p else "(1 - p) times"
-    known = [(1.0, f"{subject} equal to {base}: divide them by (1 - p) (inverted scaling)"),
-             (1.0 - p, f"{subject} {times} {base}: you multiplied by (1 - p) instead of "
-                       "dividing (that is Huang et al.'s test-time rule, applied in training)"),
-             (1.0 / p if p else float("inf"), f"{subject} divided by p: p is the drop "
-                                              "probability, divide by the keep probability 1 - p"),
-             (1.0 / (1.0 - p) ** 2, f"{subject} scaled twice: divide by (1 - p) once")]
-    for value, text in known:
-        if math.isfinite(value) and abs(ratio - value) < 1e-3 * max(1.0, value):
-            return text
-    if not show_p:
-        return f"{subject} not {base} / (1 - p)"
-    return f"{subject} {ratio:.4g} times {base}, expected 1/(1-p) = {1 / (1 - p):.4g}"
-
-
 def identity_verdict():
     """Judge cases [eval at p > 0, train at p = 0]: both outputs must equal the input."""
     def verdict(cases, results):
@@ -218,7 +202,7 @@ def verdict_sd_whole_channels(cases, results):
     kept = ~dropped
     want = x[kept] / (1 - p)
     if not torch.allclose(y[kept], want, rtol=TOL, atol=0):
-        return False, ratio_hint((y[kept] / x[kept]).double().median().item(), p,
+        return False, scale_hint((y[kept] / x[kept]).double().median().item(), p,
                                  "kept channels are")
     return True, "whole channels are dropped, kept ones are x / (1 - p)"
 
@@ -396,7 +380,7 @@ def verdict_dp_scale(cases, results):
         return False, "every value was dropped, so there is nothing to inspect"
     if torch.allclose(y[kept], x[kept] / (1 - p), rtol=TOL, atol=0):
         return True, "kept samples are x / (1 - p) (timm's scale_by_keep)"
-    return False, ratio_hint((y[kept] / x[kept]).double().median().item(), p, "kept samples are")
+    return False, scale_hint((y[kept] / x[kept]).double().median().item(), p, "kept samples are")
 
 
 # ===================== DropConnectLinear =================================================

@@ -16,7 +16,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from grader.payload.checkkit import FALSE_FAIL, SIGMAS, Check, CheckSet, bound  # noqa: F401
+from grader.payload.checkkit import (FALSE_FAIL, SIGMAS, Check, CheckSet, bound,  # noqa: F401
+                                     scale_hint)
 
 EPS32 = torch.finfo(torch.float32).eps
 
@@ -58,20 +59,6 @@ def run_seeded(SeededDropout, c):
 def run_seeded_cases(SeededDropout, cases):
     """execute: every case through the learner's Function."""
     return [run_seeded(SeededDropout, c) for c in cases]
-
-
-def scale_hint(ratio, p, subject="survivors are", base="the input"):
-    """Name the bug behind survivors (or their gradient) that are `ratio` times `base`."""
-    known = [(1.0, f"{subject} equal to {base}: divide by (1 - p) (inverted dropout)"),
-             (1.0 - p, f"{subject} (1 - p) times {base}: you multiplied by (1 - p) "
-                       "instead of dividing"),
-             (1.0 / p if p else float("inf"), f"{subject} divided by p: p is the drop "
-                                              "probability, divide by the keep probability 1 - p"),
-             (1.0 / (1.0 - p) ** 2, f"{subject} scaled twice: divide by (1 - p) once")]
-    for value, hint in known:
-        if math.isfinite(value) and abs(ratio - value) < 1e-3 * max(1.0, value):
-            return hint
-    return f"{subject} {ratio:.4g} times {base}, expected 1/(1-p) = {1 / (1 - p):.4g}"
 
 
 def shape_dtype_problem(cases, results):

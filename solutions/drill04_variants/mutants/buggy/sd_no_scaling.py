@@ -1,5 +1,5 @@
 # bug: sd_whole_channels
-# hint: divide them by (1 - p)
+# hint: divide by (1 - p)
 import math
 
 import torch
