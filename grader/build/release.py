@@ -68,12 +68,19 @@ def inline_source(root, path, pasted, where):
     with open(full, encoding="utf-8") as f:
         lines = f.read().rstrip("\n").split("\n")
     body = []
+    open_paren = False  # inside a dropped `from ... import (a,\n b)` spanning lines
     for line in lines:
+        if open_paren:
+            open_paren = ")" not in line.split("#")[0]
+            continue
         m = REPO_IMPORT.match(line)
         if m and m.group(1) not in pasted:
             raise ReleaseError(f"{where}: {path} imports {m.group(1)}, which is not pasted "
                                "into an earlier cell of this notebook")
-        if not m:
+        if m:
+            code = line.split("#")[0]
+            open_paren = "(" in code and ")" not in code
+        else:
             body.append(line)
     pasted.add(module_of(path))
     doc = next((ln.strip('"\' ') for ln in lines if ln.strip()), path)
