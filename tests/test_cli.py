@@ -2,12 +2,11 @@
 import json
 import os
 import re
-import subprocess
 import sys
 import zipfile
 
 import pytest
-from grading_helpers import (DRILL, IMPLEMENTATIONS, REPO, SOLUTION, STUDENT, fill, gradebook,
+from grading_helpers import (DRILL, IMPLEMENTATIONS, SOLUTION, STUDENT, fill, gradebook,
                              notebook_with, results, run_built_autograder, run_grader)
 
 from grader.grading import drills, report

@@ -325,7 +325,8 @@ def test_undecodable_file_names_become_writable_text(tmp_path):
 def test_a_file_that_cannot_be_read_is_its_own_problem_row(tmp_path, monkeypatch):
     """A file can vanish or lose its permissions between the listing and the reading."""
     import builtins
-    good, gone = write(tmp_path / "good.ipynb"), write(tmp_path / "gone.ipynb")
+    write(tmp_path / "good.ipynb")
+    gone = write(tmp_path / "gone.ipynb")
     real_open = builtins.open
 
     def flaky_open(path, *args, **kwargs):

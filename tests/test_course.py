@@ -6,9 +6,7 @@ The notebooks are executed with papermill once each (about 10 s a run, two at a 
 """
 import concurrent.futures
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 import types

@@ -30,7 +30,6 @@ from grader.payload import checkkit
 ROOT = Path(drills.ROOT)
 IDS = drills.ids()
 SCORE = re.compile(r"Score: (\d+) of (\d+) passed")
-pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def mutants(kind):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from grader.grading import gradescope
-from grading_helpers import REPO, run_built_autograder
+from grading_helpers import run_built_autograder
 from grader.grading.model import CheckResult, Result
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -5,7 +5,6 @@ Widgets are real ipywidgets objects created without a frontend (works on 7.7
 and 8.x); clicks go through ``Button.click()``.
 """
 import builtins
-import math
 import sys
 import threading
 import time

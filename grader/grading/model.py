@@ -6,7 +6,7 @@ and its points; the core never knows what a check tests. Its id and paths come f
 folder (solutions/<id>/), found by grader.grading.drills.
 """
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 # What a target must be; the child checks it before running the target's checks.
 TARGET_KINDS = ("module", "autograd", "class", "function")

@@ -15,7 +15,7 @@ import math
 import torch
 
 from grader.payload.checkkit import SIGMAS, bound
-from solutions.drill04_variants.checks import (DB, DC, DC_IN, DP, GD, SD, TOL, case, dc_case,
+from solutions.drill04_variants.checks import (DB, DC, DP, GD, SD, TOL, case, dc_case,
                                                decode_masks, dropblock_gamma, dropblock_stats,
                                                make_check, nonzero_randn)
 

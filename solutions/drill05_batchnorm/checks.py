@@ -10,7 +10,6 @@ hand-written BatchNorm pass for the running statistics, itertools enumeration fo
 """
 import copy
 import itertools
-import math
 
 import torch
 import torch.nn as nn

@@ -19,9 +19,6 @@ from solutions.drill01_dropout.checks import (VISIBLE, case, check, nonzero_rand
 REFERENCE = Path(__file__).parent.parent / "mutants" / "correct" / "rand_like_ge.py"
 
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
-
 def reference():
     return runpy.run_path(str(REFERENCE))["Dropout"]
 

@@ -35,9 +35,6 @@ LONG_RUNS = {"rand_like_ge.py": 200, "bernoulli.py": 200}
 SHORT_RUNS = 20
 
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
-
 def load(path):
     """The file's Dropout class, executed in a fresh namespace."""
     return runpy.run_path(str(path))["Dropout"]

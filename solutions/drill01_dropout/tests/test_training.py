@@ -19,9 +19,6 @@ IMPLEMENTATIONS = Path(__file__).parent.parent / "mutants"
 Reference = runpy.run_path(str(IMPLEMENTATIONS / "correct" / "rand_like_ge.py"))["Dropout"]
 
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
-
 class Identity(torch.nn.Module):
     """A 'dropout' that does nothing."""
 

@@ -1,6 +1,5 @@
 """Every buggy mutant fails exactly its `# bug:` checks, first with its hint; every correct
 alternative passes every check (the mutant's definitions override the reference answers)."""
-import pathlib
 
 import pytest
 import torch

@@ -5,7 +5,6 @@ import json
 import os
 import re
 
-import torch
 
 FOLDER = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOLUTION = os.path.join(FOLDER, "solution.ipynb")
@@ -56,12 +55,3 @@ def header(path):
     assert first.startswith("# bug:") and second.startswith("# hint:"), path
     return [b.strip() for b in first[len("# bug:"):].split(",")], second[len("# hint:"):].strip()
 
-
-@contextlib.contextmanager
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)

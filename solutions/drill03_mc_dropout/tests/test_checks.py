@@ -12,7 +12,7 @@ from grader.payload.checkkit import evaluate, verdict
 from solutions.drill03_mc_dropout import checks, hidden
 from solutions.drill03_mc_dropout.drill import DRILL
 from solutions.drill03_mc_dropout.tests.common import (
-    header, mutant_files, one_thread, reference_namespace, with_mutant)
+    header, mutant_files, reference_namespace, with_mutant)
 
 ALL = [*DRILL.visible, *DRILL.extra, *DRILL.hidden]
 SEEDS = 1000
@@ -20,8 +20,7 @@ SEEDS = 1000
 
 @pytest.fixture(scope="module", autouse=True)
 def single_thread():
-    with one_thread():
-        yield
+    yield
 
 
 def outcomes(ns):

@@ -10,13 +10,6 @@ from solutions.drill04_variants.checks import (binary_weight, block_structure_ok
 from solutions.drill04_variants.tests.reference import namespace
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def test_gamma_matches_the_paper_formula():
     # Ghiasi et al. eq. (1), square map: (1 - keep) / b^2 * f^2 / (f - b + 1)^2

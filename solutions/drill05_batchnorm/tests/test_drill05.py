@@ -19,13 +19,6 @@ ALL_CHECKS = [*DRILL.visible, *DRILL.extra, *DRILL.hidden]
 BY_NAME = {c.name: c for c in ALL_CHECKS}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def reference_namespace():
     """The solution's setup cell and answer cells, executed: the reference answers."""

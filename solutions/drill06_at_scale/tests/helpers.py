@@ -1,9 +1,7 @@
 """Shared by the drill's tests: the reference answers, every check, the mutants."""
-import contextlib
 import glob
 import os
 
-import torch
 
 from grader.payload import checkkit
 from solutions.drill06_at_scale import checks, hidden, reference
@@ -11,16 +9,6 @@ from solutions.drill06_at_scale import checks, hidden, reference
 FOLDER = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ALL_CHECKS = list(checks.VISIBLE) + list(hidden.HIDDEN)
 
-
-@contextlib.contextmanager
-def one_thread():
-    """Tiny tensor ops run much faster on one thread here; restore the setting after."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def mutant_paths(kind):

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from solutions.drill06_at_scale import at_scale, checks
-from solutions.drill06_at_scale.tests.helpers import namespace_with, one_thread
+from solutions.drill06_at_scale.tests.helpers import namespace_with
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +32,7 @@ def test_crossover_is_where_the_two_terms_meet(ref):
 
 
 def test_block_bill_extra_is_twice_attention_plus_the_residual_masks(ref):
-    with one_thread():
-        bill = at_scale.block_bill(ref["saved_bytes"], ref["dropout_memory"])
+    bill = at_scale.block_bill(ref["saved_bytes"], ref["dropout_memory"])
     m = bill["masks"]
     assert bill["extra"] == 2 * m["attn"] + m["resid"] + m["mlp"]
     assert bill["without"] > 0
@@ -63,8 +62,7 @@ def test_gpt_stack_runs_backward_and_dropout_changes_it():
 
 
 def test_checkpoint_demo_shows_the_rng_restore_matters(ref):
-    with one_thread():
-        errors = at_scale.checkpoint_demo(ref["SeededDropout"])
+    errors = at_scale.checkpoint_demo(ref["SeededDropout"])
     assert errors["F.dropout"]["preserve"] == 0.0
     assert errors["F.dropout"]["no preserve"] > 0.1
     assert errors["SeededDropout"] == {"preserve": 0.0, "no preserve": 0.0}
@@ -78,9 +76,8 @@ def test_tensor_parallel_demo(ref):
 
 
 def test_cpu_sweep_rows(ref):
-    with one_thread():
-        rows = at_scale.cpu_sweep(ref["SeededDropout"], ref["saved_bytes"], log2_sizes=(10, 12),
-                                  reps=1)
+    rows = at_scale.cpu_sweep(ref["SeededDropout"], ref["saved_bytes"], log2_sizes=(10, 12),
+                              reps=1)
     assert [r["n"] for r in rows] == [1024, 4096]
     assert all(r["torch_bpe"] == 4.0 and r["seeded_bpe"] == 0.0 for r in rows)
     assert all(r["torch_s"] > 0 and r["seeded_s"] > 0 for r in rows)

@@ -9,7 +9,7 @@ import torch
 
 from grader.payload import checkkit
 from solutions.drill06_at_scale import checks, hidden
-from solutions.drill06_at_scale.tests.helpers import (ALL_CHECKS, namespace_with, one_thread,
+from solutions.drill06_at_scale.tests.helpers import (ALL_CHECKS, namespace_with,
                                                       outcomes)
 
 # check name -> (case builder taking a seed, execute); the grader's prepare uses one seed.
@@ -29,8 +29,7 @@ EXACT = {  # every tenth seed: they hold for any seed, and this keeps the test f
 
 
 def test_reference_passes_every_check():
-    with one_thread():
-        got = outcomes(namespace_with())
+    got = outcomes(namespace_with())
     assert {name: s for name, s in got.items() if s[0] != "pass"} == {}
     assert set(got) == {c.name for c in ALL_CHECKS} and len(got) == 15
 
@@ -39,16 +38,15 @@ def test_reference_seeded_checks_pass_on_1000_seeds():
     by_name = {c.name: c for c in ALL_CHECKS}
     SeededDropout = namespace_with()["SeededDropout"]
     failures = []
-    with one_thread():
-        for seed in range(1000):
-            torch.manual_seed(seed)
-            plan = dict(STATISTICAL, **(EXACT if seed % 10 == 0 else {}))
-            for name, (build, execute) in plan.items():
-                cases = build(seed=10_000 + 97 * seed)
-                status, message = checkkit.verdict(by_name[name], cases,
-                                                   execute(SeededDropout, cases))
-                if status != "pass":
-                    failures.append((seed, name, message))
+    for seed in range(1000):
+        torch.manual_seed(seed)
+        plan = dict(STATISTICAL, **(EXACT if seed % 10 == 0 else {}))
+        for name, (build, execute) in plan.items():
+            cases = build(seed=10_000 + 97 * seed)
+            status, message = checkkit.verdict(by_name[name], cases,
+                                               execute(SeededDropout, cases))
+            if status != "pass":
+                failures.append((seed, name, message))
     assert failures == []
 
 
