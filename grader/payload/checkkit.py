@@ -106,10 +106,17 @@ def explain(checks, outcomes):
 
 
 class CheckSet:
-    """A drill's visible checks, run from the notebook by name or all at once."""
+    """A drill's notebook checks, in two tiers that make one verdict.
 
-    def __init__(self, title, checks):
-        self.title, self.checks = title, list(checks)
+    `narrated` checks each get a cell of their own (the learner says why each one holds);
+    `stress` checks run together in one cell, a line each: the properties the grader would
+    otherwise be the first to test (fresh masks, independence, odd p, dtypes, state left
+    alone), on the notebook's own inputs. Iterating the set yields both tiers: the notebook's
+    full verdict (the scoreboard) and `python -m grader check` are the same checks."""
+
+    def __init__(self, title, narrated, stress=()):
+        self.title, self.narrated, self.stress = title, list(narrated), list(stress)
+        self.checks = [*self.narrated, *self.stress]
         self.by_name = {c.name: c for c in self.checks}
 
     def __iter__(self):
@@ -121,27 +128,39 @@ class CheckSet:
         status, message = evaluate(c, target)
         print(f"{MARKS[status]}  {c.title} ({c.hint})\n      {message}")
 
-    def scoreboard(self, namespace):
-        """Run every check on the targets found in namespace (pass globals()); print a table.
-
-        When the notebook also holds the progress module (its `record_checks`) and a
-        `DRILL_ID`, the score is recorded in progress.json; without them nothing is written."""
+    def _outcomes(self, checks, namespace):
         outcomes = {}
-        for c in self.checks:
+        for c in checks:
             if c.target in namespace:
                 outcomes[c.name] = evaluate(c, namespace[c.target])
             else:
                 outcomes[c.name] = ("todo", f"`{c.target}` is not defined yet")
-        outcomes = explain(self.checks, outcomes)
-        width = max(len(c.title) for c in self.checks)
-        print(self.title)
-        for i, c in enumerate(self.checks, 1):
+        return explain(checks, outcomes)
+
+    def _table(self, title, checks, outcomes):
+        width = max(len(c.title) for c in checks)
+        print(title)
+        for i, c in enumerate(checks, 1):
             status, message = outcomes[c.name]
             print(f"  {i}. {c.title:<{width}}  {MARKS[status]:<5}  {message}")
-        passed = sum(s == "pass" for s, _ in outcomes.values())
-        todo = sum(s == "todo" for s, _ in outcomes.values())
+        passed = sum(outcomes[c.name][0] == "pass" for c in checks)
+        todo = sum(outcomes[c.name][0] == "todo" for c in checks)
         tail = f" ({todo} not implemented yet)" if todo else ""
-        print(f"Score: {passed} of {len(self.checks)} passed{tail}")
+        print(f"Score: {passed} of {len(checks)} passed{tail}")
+        return passed
+
+    def stress_test(self, namespace):
+        """Run the stress tier only (pass globals()): one line per check; records nothing."""
+        if self.stress:
+            self._table(f"{self.title}: stress test", self.stress,
+                        self._outcomes(self.stress, namespace))
+
+    def scoreboard(self, namespace):
+        """Run every check of both tiers on the targets found in namespace (pass globals()).
+
+        When the notebook also holds the progress module (its `record_checks`) and a
+        `DRILL_ID`, the score is recorded in progress.json; without them nothing is written."""
+        passed = self._table(self.title, self.checks, self._outcomes(self.checks, namespace))
         record = namespace.get("record_checks")
         if callable(record) and isinstance(namespace.get("DRILL_ID"), str):
             try:

@@ -267,4 +267,4 @@ VISIBLE = CheckSet("Dropout sanity checks", [
     dropout_check("gradient", "gradient only through survivors", "dy/dx = mask / (1 - p)",
                   cases_gradient, verdict_gradient, after=("survivor_scale",)),
 ])
-check, run_all_checks = VISIBLE.check, VISIBLE.scoreboard
+check, run_all_checks, stress_test = VISIBLE.check, VISIBLE.scoreboard, VISIBLE.stress_test

@@ -659,4 +659,4 @@ VISIBLE = CheckSet("Export drill checks", [
           "fold 1 - p into the consuming Linear's weight", cases_export_classic, run_exports,
           verdict_export_classic),
 ])
-check, run_all_checks = VISIBLE.check, VISIBLE.scoreboard
+check, run_all_checks, stress_test = VISIBLE.check, VISIBLE.scoreboard, VISIBLE.stress_test

@@ -472,4 +472,4 @@ VISIBLE = CheckSet("Monte Carlo dropout checks", [
                "probs sum to 1; 0 <= mutual_info <= entropy",
                cases_classify_basic, run_classify, verdict_classify_basic),
 ])
-check, run_all_checks = VISIBLE.check, VISIBLE.scoreboard
+check, run_all_checks, stress_test = VISIBLE.check, VISIBLE.scoreboard, VISIBLE.stress_test

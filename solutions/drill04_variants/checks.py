@@ -622,4 +622,4 @@ VISIBLE = CheckSet("Dropout variants: sanity checks", [
                "r ~ N(1, p/(1-p)), not a Bernoulli or uniform draw", cases_gd_gaussian,
                verdict_gd_gaussian, after=("gd_moments",)),
 ])
-check, run_all_checks = VISIBLE.check, VISIBLE.scoreboard
+check, run_all_checks, stress_test = VISIBLE.check, VISIBLE.scoreboard, VISIBLE.stress_test

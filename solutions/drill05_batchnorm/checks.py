@@ -570,4 +570,4 @@ VISIBLE = CheckSet("Dropout and BatchNorm checks", [
           cases_identity, run_ensemble, verdict_identity,
           after=("ensemble_geometric", "ensemble_weight_scaled")),
 ])
-check, run_all_checks = VISIBLE.check, VISIBLE.scoreboard
+check, run_all_checks, stress_test = VISIBLE.check, VISIBLE.scoreboard, VISIBLE.stress_test

@@ -577,4 +577,4 @@ VISIBLE = CheckSet("Dropout at scale checks", [
           "attention masks are batch x heads x seq^2 per layer", cases_memory_vs_block,
           run_dropout_memory, verdict_memory_vs_block),
 ])
-check, run_all_checks = VISIBLE.check, VISIBLE.scoreboard
+check, run_all_checks, stress_test = VISIBLE.check, VISIBLE.scoreboard, VISIBLE.stress_test
