@@ -187,25 +187,28 @@ class Grader:
                                                   f"({type(e).__name__})")
             on_done and on_done(results[i])
         if runnable:
-            preload()
+            preload(plotting=len(runnable) > 1)
         sandbox.run_many([job for _, (_, _, job) in runnable], jobs=jobs, on_done=finished)
         return results
 
 
-def preload():
-    """Load once, before forking, what every child would otherwise load lazily on its own:
-    matplotlib (notebooks import pyplot) and the modules torch imports on a first
-    backward(gradient). (Drill demos avoid torch.optim, whose first step imports
-    torch._dynamo: about 1 s.)
+def preload(plotting=True):
+    """Load once, before forking, what children would otherwise each load on their own.
+
+    plotting: matplotlib, which every notebook's setup cell imports (about 0.4 s). Worth it
+    for a batch; for one submission the child defers it instead (sandbox.lazyplot), and no
+    verdict needs it. Checks take gradients through `.sum().backward()`, which imports
+    nothing: `backward(gradient)` would import sympy (about 0.3 s) on first use.
     Only imports and a tiny computation: no threads start, so forking stays safe."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")  # the grader never shows a figure
-        import matplotlib.pyplot  # noqa: F401
-    except ImportError:  # not needed to grade; a submission that imports it reports the error
-        pass
+    if plotting:
+        try:
+            import matplotlib
+            matplotlib.use("Agg")  # the grader never shows a figure
+            import matplotlib.pyplot  # noqa: F401
+        except ImportError:  # not needed to grade; a submission that imports it reports it
+            pass
     w = torch.zeros(1, requires_grad=True)
-    (w * 1.0).backward(torch.ones(1))
+    (w * 1.0).sum().backward()
 
 
 def grade_one(sub, assignment=None, config=None):

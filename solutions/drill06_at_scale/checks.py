@@ -51,7 +51,9 @@ def run_seeded(SeededDropout, c):
     if c["grad_out"] is not None:
         if not y.requires_grad:
             raise RuntimeError("the output is detached from the autograd graph")
-        y.backward(c["grad_out"])
+        if y.shape != c["grad_out"].shape:  # no sizes: they would reveal a hidden input
+            raise RuntimeError("the output's shape differs from the input's")
+        (y * c["grad_out"]).sum().backward()  # = y.backward(grad_out), minus its imports
         grad = x.grad.detach().clone() if x.grad is not None else torch.zeros_like(x)
     return {"y": y.detach().clone(), "grad": grad}
 
