@@ -3,6 +3,7 @@ student and drill, a gradebook per drill, the course summary, Canvas and Moodle 
 filled. The submissions are the drills' own samples, copied under LMS download names."""
 import csv
 import io
+import shutil
 import subprocess
 import sys
 
@@ -177,3 +178,15 @@ def test_bad_templates_are_one_line_errors(course, options, message):
     assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1, proc.stderr
     assert message in proc.stderr
     assert not (tmp / "never").exists()  # nothing graded, nothing written
+
+
+def test_a_batch_that_loses_a_drill_reuses_the_work_saved_per_drill(course, tmp_path):
+    _, out, inbox, _ = course
+    shutil.copytree(out, tmp_path / "out")
+    files = sorted(inbox.glob("*_dropout.ipynb"))
+    proc = grade(*files, "--out", tmp_path / "out")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("3 submissions: 0 graded now, 3 reused from an earlier run")
+    assert "course_summary.csv is from an earlier run of several drills" in proc.stdout
+    assert sorted(by_student(tmp_path / "out" / "gradebook.csv")) == [
+        "babbagec", "lovelaceada", "noetheremmy"]

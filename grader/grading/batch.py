@@ -88,7 +88,7 @@ def grade_paths(paths, out, jobs=1, assignment=None, config=None, progress=True,
     pairs, todo, reused, fresh = [], [], Counter(), Counter()
     for problem in problems:
         sub = Submission(student=problem.student, name=problem.name, kind="", data=b"",
-                         drill=problem.drill)
+                         drill=problem.drill, lms=problem.lms)
         pairs.append((sub, failed(sub, problem.reason, problem.drill, config=digest)))
         save(layout, sub.drill, pairs[-1][1])
     for sub in subs:
@@ -126,6 +126,11 @@ def grade_paths(paths, out, jobs=1, assignment=None, config=None, progress=True,
         lines.append(f"Course summary: {path} ({students} students, {len(seen)} drills)")
     if targets:
         lines += _fill_lms(layout, targets, pairs)
+    stale, was = ((os.path.join(out, "gradebook.csv"), "one drill") if layout.across
+                  else (os.path.join(out, SUMMARY), "several drills"))
+    if os.path.exists(stale):
+        lines.append(f"note: {stale} is from an earlier run of {was} into this folder; "
+                     "this run did not write it")
     return "\n".join(lines + [f"warning: {w}" for w in warnings])
 
 

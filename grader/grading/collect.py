@@ -44,6 +44,7 @@ class Problem:
     name: str
     reason: str  # one line
     drill: str = ""  # known only when --assignment names it
+    lms: tuple = ()  # as Submission.lms
 
 
 @dataclass
@@ -444,7 +445,9 @@ def _by_key(items):
                 drill=drill, lms=(who.lms, who.uid) if who.uid else ()))
         else:
             more = f" (+{len(bad) - 1} more unusable)" if len(bad) > 1 else ""
-            problems.append(Problem(sid, bad[-1].label, one_line(bad[-1].reason + more), drill))
+            who = group[-1][2]
+            problems.append(Problem(sid, bad[-1].label, one_line(bad[-1].reason + more), drill,
+                                    (who.lms, who.uid) if who.uid else ()))
     return subs, problems, _guesses(sids, items, whos, known)
 
 

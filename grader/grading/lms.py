@@ -147,10 +147,12 @@ def resolve(targets, drill_ids):
     seen = set()
     for t in targets:
         if not t.drill:
-            if len(drill_ids) != 1:
-                found = ", ".join(drill_ids) or "none"
+            if not drill_ids:
+                raise LmsError(f"{t.path}: no submission in this batch names a drill")
+            if len(drill_ids) > 1:
                 raise LmsError(f"{t.path}: this batch has submissions for several drills "
-                               f"({found}): say which, e.g. DRILL=... (see --help)")
+                               f"({', '.join(drill_ids)}): say which, e.g. DRILL=... "
+                               "(see --help)")
             t.drill = drill_ids[0]
         if (t.kind, t.drill) in seen:
             raise LmsError(f"two {NAMES[t.kind]} templates for {t.drill}")
