@@ -194,7 +194,8 @@ def parser():
                    help=".ipynb or .py files, folders, .zip archives")
     g.add_argument("--out", required=True, help="output folder (rerun it to resume)")
     g.add_argument("--jobs", type=int, default=1)
-    g.add_argument("--assignment")
+    g.add_argument("--assignment", help="the drill id of every file (default: each file's "
+                                        "`# @drill setup` line)")
     g.add_argument("--config", help="JSON with 'points' {check: points} and 'limits'")
     g.add_argument("--timeout", type=float, help="seconds per submission (default 60)")
     g.add_argument("--memory-mb", type=float, help="memory per submission (default 2048)")
