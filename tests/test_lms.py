@@ -154,3 +154,11 @@ def test_drill_prefix_and_resolution():
     with pytest.raises(lms.LmsError, match="two Moodle templates"):
         lms.resolve([lms.Target("moodle", "a.csv", D1), lms.Target("moodle", "b.csv", D1)],
                     [D1, D2])
+
+
+def test_a_student_listed_twice_gets_the_score_in_both_rows(tmp_path):
+    twice = CANVAS + '"Lovelace, Ada",1001,s1001,ada@example.edu,DD 102,,,4.00,80.00,80.00\r\n'
+    t = target(tmp_path, "canvas", twice, "Dropout drill 01")
+    filled, unmatched, _ = lms.fill(t, [pair("ada", 17, 20, ("canvas", "1001"))], report.num)
+    assert (filled, unmatched) == (1, [])
+    assert [r[5] for r in rows(written(t, tmp_path).decode())[2:]] == ["17", "", "", "", "17"]

@@ -168,7 +168,7 @@ def _fill_lms(layout, targets, pairs):
         graded = [(s, r) for s, r in pairs if s.drill == t.drill]
         filled, missed, notes = lms.fill(t, graded, report.num)
         unmatched += missed
-        rows = sum(bool(lms.row_id(t, row)) for row in t.sheet.rows[1:])
+        rows = len({lms.row_id(t, row) for row in t.sheet.rows[1:]} - {""})
         if t.kind == "canvas":
             path = os.path.join(layout.out, "canvas_import.csv")
             what = f"column {t.sheet.header[t.col]!r}"

@@ -193,10 +193,12 @@ def row_id(target, row):
 def fill(target, graded, num=str):
     """Fill target's column from graded: (submission, result) pairs of its drill.
 
-    Returns (rows filled, unmatched list, notes). Only graded results are written; a row
+    Returns (students filled, unmatched list, notes). Only graded results are written; a row
     with no submission keeps its cell as exported."""
     kind, sheet, col = target.kind, target.sheet, target.col
-    where = {row_id(target, row): n for n, row in enumerate(sheet.rows[1:], 1)}
+    where = {}  # id -> its rows (a student listed twice gets the score twice)
+    for n, row in enumerate(sheet.rows[1:], 1):
+        where.setdefault(row_id(target, row), []).append(n)
     where.pop("", None)
     claims = {}
     unmatched = []
@@ -223,9 +225,10 @@ def fill(target, graded, num=str):
             for sub, result in pairs:
                 miss(sub, result, f"{len(pairs)} students carry {name} id {lms_id}: none written")
             continue
-        row = sheet.rows[where[lms_id]]
-        row.extend([""] * (col + 1 - len(row)))
-        row[col] = num(pairs[0][1].score)
+        for n in where[lms_id]:
+            row = sheet.rows[n]
+            row.extend([""] * (col + 1 - len(row)))
+            row[col] = num(pairs[0][1].score)
         filled += 1
     return filled, unmatched, _scale_notes(target, graded, num)
 
