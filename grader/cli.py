@@ -127,9 +127,35 @@ def cmd_grade(args):
     if args.memory_mb:
         config.limits["memory_bytes"] = int(args.memory_mb * 1024 * 1024)
     summary = batch.grade_paths(args.paths, args.out, jobs=args.jobs, assignment=args.assignment,
-                                config=config, progress=not args.quiet)
+                                config=config, progress=not args.quiet,
+                                targets=lms_targets(args))
     print(summary)
     return 0
+
+
+def lms_targets(args):
+    """The LMS templates to fill, read and checked now: a bad one is one line before any
+    grading. `[DRILL=]VALUE`: DRILL may be left out when the batch has one drill."""
+    from grader.grading import drills, lms
+    known = drills.ids()
+    if args.canvas_assignment and not args.canvas:
+        raise UserError("--canvas-assignment needs --canvas EXPORT.csv")
+    if args.canvas and not args.canvas_assignment:
+        raise UserError("--canvas needs --canvas-assignment NAME (the assignment's column "
+                        "in the export; DRILL=NAME for each drill of a batch across drills)")
+    targets = [lms.Target("canvas", args.canvas, *lms.split_spec(name, known))
+               for name in args.canvas_assignment]
+    targets += [lms.Target("moodle", path, drill)
+                for drill, path in (lms.split_spec(spec, known) for spec in args.moodle)]
+    sheets = {}
+    for t in targets:
+        if t.kind == "canvas" and t.path in sheets:
+            t.sheet = sheets[t.path]  # one export, several drills' columns
+            t.col = lms.canvas_column(t.sheet, t.assignment)
+        else:
+            lms.open_target(t)
+            sheets[t.path] = t.sheet
+    return targets
 
 
 def cmd_gradescope(args):
@@ -168,11 +194,19 @@ def parser():
                    help=".ipynb or .py files, folders, .zip archives")
     g.add_argument("--out", required=True, help="output folder (rerun it to resume)")
     g.add_argument("--jobs", type=int, default=1)
-    g.add_argument("--assignment")
+    g.add_argument("--assignment", help="the drill id of every file (default: each file's "
+                                        "`# @drill setup` line)")
     g.add_argument("--config", help="JSON with 'points' {check: points} and 'limits'")
     g.add_argument("--timeout", type=float, help="seconds per submission (default 60)")
     g.add_argument("--memory-mb", type=float, help="memory per submission (default 2048)")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g.add_argument("--canvas", metavar="EXPORT.csv",
+                   help="Canvas Gradebook export to fill: written to OUT/canvas_import.csv")
+    g.add_argument("--canvas-assignment", action="append", default=[], metavar="[DRILL=]NAME",
+                   help="the export's column for a drill: its assignment name (repeat per drill)")
+    g.add_argument("--moodle", action="append", default=[], metavar="[DRILL=]WORKSHEET.csv",
+                   help="Moodle offline grading worksheet to fill: written to "
+                        "moodle_import.csv beside the drill's gradebook (repeat per drill)")
     g.set_defaults(run=cmd_grade)
     s = sub.add_parser("gradescope", help="Gradescope autograder entry point")
     s.add_argument("--submission", help="default: $AUTOGRADER_ROOT/submission")

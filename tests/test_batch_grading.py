@@ -6,7 +6,8 @@
   module with probability about 2e-9) plus the demo (its numbers depend only on its fixed
   seed), so a false failure anywhere in the batch has probability below 20 * 14 * 1e-7.
 - Buggy implementations: each loses exactly the points of the checks its `# bug:` line names.
-- Resume: a batch killed at random points (SIGKILL, SIGINT) ends like an uninterrupted one.
+- Resume: a batch killed at random points (SIGKILL, SIGINT) ends like an uninterrupted one,
+  also a batch across drills in a folder-per-student layout.
 """
 import json
 import os
@@ -15,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from grading_helpers import (DRILL, REPO, bug_targets, fill, gradebook, implementations,
@@ -134,3 +136,66 @@ def test_killed_batches_resume_to_the_same_result(inbox, tmp_path):
     assert summary_counts(proc.stdout) == (1, N_RESUME - 1)
     row = gradebook(out)["r00"]
     assert float(row["score"]) < float(row["max_score"])
+
+
+# ---- resume across drills ----------------------------------------------------------------
+ACROSS = {  # student -> (drill 01 sample, drill 02 sample): correct, buggy and stub of each
+    "alice": ("lovelaceada_1001_5001_dropout.ipynb",
+              "Grace Hopper_2002_assignsubmission_file_/export.ipynb"),
+    "bob": ("noetheremmy_1004_5004_dropout.ipynb", "curiemarie_2001_6001_export.ipynb"),
+    "carol": ("hoppergrace_LATE_1003_5003_drill01_dropout.ipynb",
+              "noetheremmy_2004_6004_export.ipynb"),
+}
+D2 = "drill02_export"
+
+
+def grade_across(inbox, out):
+    """A run of a folder-per-student batch across two drills (no --assignment)."""
+    return subprocess.Popen([sys.executable, "-m", "grader", "grade", str(inbox), "--out",
+                             str(out), "--jobs", "1", "--quiet"], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def saved(out):
+    return sorted(p.relative_to(out).as_posix() for p in Path(out).rglob("results.json"))
+
+
+def outputs_across(out):
+    """Both gradebooks, the course summary and every results.json, without timings."""
+    books = {d: without_timing(gradebook(out / d)) for d in (DRILL, D2)}
+    every = {p: without_timing(json.loads((out / p).read_text())) for p in saved(out)}
+    return json.dumps([books, (out / "course_summary.csv").read_text(), every],
+                      sort_keys=True, indent=1)
+
+
+def test_a_killed_batch_across_drills_resumes_to_the_same_result(tmp_path):
+    samples = REPO / "solutions"
+    inbox = fill(tmp_path / "in", {
+        f"{who}/{name}.ipynb": (samples / drill / "samples" / file).read_text()
+        for who, files in ACROSS.items()
+        for drill, name, file in zip((DRILL, D2), ("d1", "d2"), files)})
+    ref = grade_across(inbox, tmp_path / "ref")
+    stdout, stderr = ref.communicate(timeout=300)
+    assert ref.returncode == 0, stderr
+    assert len(saved(tmp_path / "ref")) == 6
+    assert [ln for ln in stdout.splitlines() if ln.startswith("warning:")] == [
+        f"warning: {who}: files for 2 drills ({DRILL}, {D2}) taken as one student, named "
+        "after the folder (no LMS name: check the folder layout)" for who in ACROSS]
+
+    out = tmp_path / "out"
+    proc = grade_across(inbox, out)
+    while len(saved(out)) < 2 and proc.poll() is None:
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=60)
+    done = len(saved(out))
+    assert proc.returncode == -signal.SIGKILL and 0 < done < 6, (proc.returncode, done)
+    proc = subprocess.run([sys.executable, "-m", "grader", "grade", str(inbox), "--out",
+                           str(out), "--jobs", "1", "--quiet"], cwd=REPO, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    counts = [summary_counts(ln) for ln in proc.stdout.splitlines()[:2]]
+    assert [sum(c[0] for c in counts), sum(c[1] for c in counts)] == [6 - done, done]
+    assert outputs_across(out) == outputs_across(tmp_path / "ref")
+    assert len(gradebook(out / DRILL)) == len(gradebook(out / D2)) == 3  # no duplicate rows

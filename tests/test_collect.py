@@ -1,6 +1,7 @@
 """collect(): files, folders and zips in; one submission or one problem per student out."""
 import hashlib
 import io
+import json
 import os
 import subprocess
 import sys
@@ -8,7 +9,7 @@ import zipfile
 
 import pytest
 
-from grader.grading.collect import Limits, collect, safe_id
+from grader.grading.collect import Limits, collect, gather, safe_id
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NB = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
@@ -338,3 +339,88 @@ def test_a_file_that_cannot_be_read_is_its_own_problem_row(tmp_path, monkeypatch
     assert [s.student for s in subs] == ["good"]
     assert [(p.student, p.reason) for p in problems] == [
         ("gone", f"cannot read {gone}: Permission denied")]
+
+
+# ---- one submission per student and drill ------------------------------------------------
+def nb_for(drill, code=""):
+    """A minimal notebook whose setup line names drill (what release writes)."""
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+            "source": f"# @drill setup {drill}\nimport torch\n{code}"}
+    return json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4,
+                       "nbformat_minor": 5}).encode()
+
+
+D1, D2 = "drill01_dropout", "drill02_export"
+
+
+def keyed(subs):
+    return {(s.student, s.drill): s for s in subs}
+
+
+def test_a_students_drills_do_not_supersede_each_other(tmp_path):
+    d1 = write(tmp_path / "in" / "lovelaceada_1001_5001_dropout.ipynb", nb_for(D1))
+    d2 = write(tmp_path / "in" / "lovelaceada_1001_6001_export.ipynb", nb_for(D2))
+    d1_new = write(tmp_path / "in" / "lovelaceada_1001_5002_dropout.ipynb", nb_for(D1, "x=1"))
+    subs, problems, warnings = gather([str(tmp_path / "in")])
+    assert problems == [] and warnings == []
+    got = keyed(subs)
+    assert sorted(got) == [("lovelaceada", D1), ("lovelaceada", D2)]
+    assert got["lovelaceada", D1].name == d1_new and got["lovelaceada", D1].superseded == [d1]
+    assert got["lovelaceada", D2].name == d2 and got["lovelaceada", D2].superseded == []
+    assert got["lovelaceada", D2].lms == ("canvas", "1001")
+
+
+def test_assignment_given_keys_every_file_to_it(tmp_path):
+    write(tmp_path / "in" / "lovelaceada_1001_5001_dropout.ipynb", nb_for(D1))
+    new = write(tmp_path / "in" / "lovelaceada_1001_6001_export.ipynb", nb_for(D2))
+    subs, _ = collect([str(tmp_path / "in")], assignment=D1)
+    assert [(s.student, s.drill, s.name) for s in subs] == [("lovelaceada", D1, new)]
+
+
+def test_folder_per_student_with_several_drills_each(tmp_path):
+    root = tmp_path / "subs"
+    for who in ("alice", "bob"):
+        write(root / who / "d1.ipynb", nb_for(D1))
+        write(root / who / "d2.ipynb", nb_for(D2))
+    write(root / "carol" / "drill01_dropout (1).ipynb", nb_for(D1))  # named after its drill
+    subs, problems, warnings = gather([str(root)])
+    assert problems == []
+    assert sorted(keyed(subs)) == [("alice", D1), ("alice", D2), ("bob", D1), ("bob", D2),
+                                   ("carol", D1)]
+    assert all(not s.superseded and s.lms == () for s in subs)
+    assert len(warnings) == 2 and warnings[0].startswith("alice: files for 2 drills")
+    assert "named after the folder" in warnings[0] and "check the folder layout" in warnings[0]
+
+
+def test_folders_per_drill_keep_the_students_file_names(tmp_path):
+    for drill, folder in ((D1, "week1"), (D2, "week2")):
+        for who in ("alice", "bob"):
+            write(tmp_path / "in" / folder / f"{who}.ipynb", nb_for(drill))
+    subs, problems, warnings = gather([str(tmp_path / "in")])
+    assert sorted(keyed(subs)) == [("alice", D1), ("alice", D2), ("bob", D1), ("bob", D2)]
+    assert "named after the file name" in warnings[0]
+
+
+def test_moodle_participant_numbers_are_per_drill_but_the_name_is_one_student(tmp_path):
+    files = {f"m1/Ada Lovelace_11_assignsubmission_file_/a.ipynb": nb_for(D1),
+             f"m2/Ada Lovelace_97_assignsubmission_file_/b.ipynb": nb_for(D2),
+             f"m1/Li Wei_12_assignsubmission_file_/a.ipynb": nb_for(D1),
+             f"m1/Li Wei_13_assignsubmission_file_/a.ipynb": nb_for(D1)}
+    for rel, data in files.items():
+        write(tmp_path / rel, data)
+    subs, problems, warnings = gather([str(tmp_path / "m1"), str(tmp_path / "m2")])
+    got = keyed(subs)
+    assert sorted(got) == [("Ada_Lovelace", D1), ("Ada_Lovelace", D2), ("Li_Wei", D1),
+                           ("Li_Wei-2", D1)]
+    assert got["Ada_Lovelace", D2].lms == ("moodle", "97") and warnings == []
+
+
+def test_an_unreadable_file_joins_the_one_drill_or_is_its_own_row(tmp_path):
+    write(tmp_path / "a" / "alice.ipynb", nb_for(D1))
+    write(tmp_path / "a" / "alice.zip", b"not a zip")
+    subs, problems = collect([str(tmp_path / "a")])
+    assert problems == [] and "corrupt" in keyed(subs)["alice", D1].superseded[0]
+    write(tmp_path / "a" / "alice.py", f"# @drill setup {D2}\n".encode())  # a second drill
+    subs, problems = collect([str(tmp_path / "a")])
+    assert sorted(keyed(subs)) == [("alice", D1), ("alice", D2)]
+    assert [(p.student, p.drill) for p in problems] == [("alice", "")]

@@ -3,9 +3,9 @@ import csv
 import json
 import re
 
-from grader.grading.model import CheckResult, Result
+from grader.grading.model import CheckResult, Result, Submission
 from grader.grading.report import (CAPTURED, feedback_html, result_from_json, results_json,
-                           scoreboard_text, write_gradebook)
+                                   scoreboard_text, write_gradebook, write_summary)
 
 SECRET = "PRINTED-BY-STUDENT-7f3a"  # only ever allowed in the instructor-only test
 
@@ -145,3 +145,20 @@ def test_results_carry_the_protections_the_run_had():
     out = results_json(result)
     assert out["extra_data"]["protections"] == ["pid-namespace", "no-network"]
     assert result_from_json(out).protections == ["pid-namespace", "no-network"]
+
+
+def test_course_summary_one_row_per_student_one_column_per_drill(tmp_path):
+    def pair(student, drill, **kw):
+        sub = Submission(student=student, name="x", kind="ipynb", data=b"", drill=drill)
+        return sub, make_result(student=student, assignment=drill, **kw)
+    pairs = [pair("ada", "drill01_dropout"), pair("ada", "drill02_export"),
+             pair("=bob", "drill02_export", status="error", checks=[]),
+             pair("cy", "", status="error", checks=[])]
+    path = tmp_path / "course_summary.csv"
+    write_summary(path, pairs, ["drill01_dropout", "drill02_export"])
+    assert read_csv(path) == [["student", "drill01_dropout", "drill02_export", "unrecognised"],
+                              ["'=bob", "", "error", ""],
+                              ["ada", "3.5/7", "3.5/7", ""],
+                              ["cy", "", "", "error"]]
+    write_summary(path, pairs[:2], ["drill01_dropout", "drill02_export"])
+    assert read_csv(path)[0] == ["student", "drill01_dropout", "drill02_export"]

@@ -6,9 +6,11 @@ Limits. Standard library only, so that `grade` starts fast.
 
 Who a file belongs to: the innermost LMS-style name on its path (file, folder or archive;
 Canvas `lastfirst[_LATE]_USERID_ATTACHID_name`, Moodle `Full Name_ID_assignsubmission_file_`),
-else the file's stem. One student's several files: the latest wins, ordered by
-(Canvas LATE flag, Canvas attachment id, file mtime or zip member time, name). Canvas flags
-come first because an LMS export or an unzip stamps its own times; attachment ids only grow.
+else its folder in a folder-per-student layout, else the file's stem. Which drill it is for:
+--assignment, else its `# @drill setup ID` line. A submission is keyed by (student, drill):
+of one student's files for one drill the latest wins, ordered by (Canvas LATE flag, Canvas
+attachment id, file mtime or zip member time, name). Canvas flags come first because an LMS
+export or an unzip stamps its own times; attachment ids only grow.
 """
 import hashlib
 import io
@@ -21,6 +23,8 @@ import zipfile
 from collections import defaultdict
 from dataclasses import dataclass
 
+from grader.build import notebook
+from grader.grading import drills
 from grader.grading.model import Submission
 
 MiB = 1 << 20
@@ -39,6 +43,8 @@ class Problem:
     student: str
     name: str
     reason: str  # one line
+    drill: str = ""  # known only when --assignment names it
+    lms: tuple = ()  # as Submission.lms
 
 
 @dataclass
@@ -60,6 +66,7 @@ class _Item:
     kind: str = ""
     data: bytes = b""
     reason: str = ""
+    drill: str = ""
 
     def __post_init__(self):  # names on disk may hold bytes that are not UTF-8
         self.chain = [_text(c) for c in self.chain]
@@ -92,9 +99,18 @@ def safe_id(text, max_bytes=ID_BYTES):
     return out + "_" if out.split(".")[0].upper() in RESERVED else out
 
 
-def collect(paths, limits=Limits()):
-    """(submissions, problems) from files, folders and .zip archives; one entry per student."""
-    return _by_student(_items(paths, limits))
+def collect(paths, limits=Limits(), assignment=None):
+    """(submissions, problems) from files, folders and .zip archives: one per student and
+    drill."""
+    return gather(paths, limits, assignment)[:2]
+
+
+def gather(paths, limits=Limits(), assignment=None):
+    """(submissions, problems, warnings): warnings are one line each, about guessed names."""
+    items = _items(paths, limits)
+    for item in items:
+        item.drill = _drill_of(item, assignment)
+    return _by_key(items)
 
 
 def latest(folder, student, limits=Limits()):
@@ -285,78 +301,162 @@ def _read_member(zf, info, limits, budget):
     return data
 
 
+def _drill_of(item, assignment):
+    """The drill a file is for: the one given, else its setup line, else the only drill there
+    is; "" when unknown (the grader then says why)."""
+    if assignment or not item.kind:
+        return assignment or ""
+    text = item.data.decode("utf-8", "replace")
+    try:
+        nb = notebook.parse(text) if item.kind == "ipynb" else None
+        sources = [notebook.source(c) for c in notebook.code_cells(nb)] if nb else [text]
+    except Exception:  # a student's file may be anything; the grader reports it in its row
+        sources = []
+    known = drills.ids()
+    return drills.detect(sources) or (known[0] if len(known) == 1 else "")
+
+
+@dataclass(frozen=True)
+class _Who:
+    raw: str  # the name as written
+    uid: object = None  # the LMS id in the name, else None
+    lms: str = ""  # "canvas" or "moodle"
+    late: bool = False
+    att: int = -1  # Canvas attachment id
+    by: str = "LMS name"  # what named the student: "LMS name", "folder" or "file name"
+
+
 def _who(chain):
-    """(raw name, LMS user id or None, late, attachment id) from the innermost LMS-style name."""
+    """Who a file is from, by the innermost LMS-style name on its path, else its stem."""
     for part in reversed(chain):
         m = MOODLE.match(part)
         if m and m["name"].strip():
-            return m["name"].strip(), m["uid"], False, -1
+            return _Who(m["name"].strip(), m["uid"], "moodle")
         m = CANVAS.match(part)
         if m:
-            return m["name"], m["uid"], bool(m["late"]), int(m["att"])
-    return os.path.splitext(chain[-1])[0], None, False, -1
+            return _Who(m["name"], m["uid"], "canvas", bool(m["late"]), int(m["att"]))
+    return _Who(_stem(chain[-1]), by="file name")
+
+
+def _stem(name):
+    return os.path.splitext(name)[0]
+
+
+def _folder_names(items, whos):
+    """Files without an LMS name in a folder-per-student layout are named after their folder.
+
+    Such a layout shows in two ways: sibling folders hold files of the same name and drill
+    (alice/drill.ipynb and bob/drill.ipynb: several students' copies; every such folder, each
+    holding any number of drills, is a student's), or a file is named after its own drill
+    (alice/drill01_dropout.ipynb: its name tells nothing about who wrote it). Files named
+    after students in folders named after drills (drill01/alice.ipynb, drill02/alice.ipynb)
+    differ in drill, so they keep their names.
+    """
+    free = [(i, item) for i, (item, who) in enumerate(zip(items, whos))
+            if who.uid is None and len(item.chain) > 1]
+    siblings = defaultdict(set)  # (grandparent, stem, drill) -> the folders holding it
+    for _, item in free:
+        if len(item.chain) > 2:
+            key = (tuple(item.chain[:-2]), _stem(item.chain[-1]).casefold(), item.drill)
+            siblings[key].add(item.chain[-2])
+    shared = {key[0] for key, folders in siblings.items() if len(folders) > 1}
+    named = list(whos)
+    for i, item in free:
+        own = item.drill and item.drill.casefold() in _stem(item.chain[-1]).casefold()
+        if tuple(item.chain[:-2]) in shared and len(item.chain) > 2 or own:
+            folder = item.chain[-2]
+            named[i] = _Who(_stem(folder) if _ext(folder) == ".zip" else folder, by="folder")
+    return named
+
+
+def _people(items, whos):
+    """A person key per file: (raw name, LMS tag or None).
+
+    Canvas user ids hold across a course. Moodle participant numbers hold for one assignment
+    only, so the same name's n-th participant number in each drill is taken as one person."""
+    moodle = defaultdict(set)
+    for item, who in zip(items, whos):
+        if who.lms == "moodle":
+            moodle[who.raw, item.drill].add(who.uid)
+    keys = []
+    for item, who in zip(items, whos):
+        if who.lms == "moodle":
+            rank = sorted(moodle[who.raw, item.drill], key=int).index(who.uid)
+            keys.append((who.raw, f"moodle#{rank}"))
+        else:
+            keys.append((who.raw, who.uid and f"canvas#{who.uid}"))
+    return keys
 
 
 def _ids(keys):
-    """A distinct safe id per student key (raw name, user id).
+    """A distinct safe id per person key (raw name, tag).
 
-    A key without a user id joins the one student of that name with an id, if only one.
+    A key without a tag joins the one student of that name with one, if only one.
     Different students whose ids clash (also when only letter case differs, as on macOS
     disks) get -2, -3, ... in sorted order of their raw names.
     """
-    uids = defaultdict(set)
-    for raw, uid in keys:
-        if uid is not None:
-            uids[raw].add(uid)
-    canon = {(raw, uid): (raw, next(iter(uids[raw])) if uid is None and len(uids[raw]) == 1
-                          else uid) for raw, uid in keys}
+    tags = defaultdict(set)
+    for raw, tag in keys:
+        if tag is not None:
+            tags[raw].add(tag)
+    canon = {(raw, tag): (raw, next(iter(tags[raw])) if tag is None and len(tags[raw]) == 1
+                          else tag) for raw, tag in keys}
     taken, ids = set(), {}
-    for raw, uid in sorted(set(canon.values()), key=lambda k: (k[0], k[1] or "")):
+    for raw, tag in sorted(set(canon.values()), key=lambda k: (k[0], k[1] or "")):
         base = sid = safe_id(raw)
         n = 1
         while sid.casefold() in taken:
             n += 1
             sid = safe_id(base, ID_BYTES - len(f"-{n}")) + f"-{n}"
         taken.add(sid.casefold())
-        ids[raw, uid] = sid
+        ids[raw, tag] = sid
     return {key: ids[canon[key]] for key in keys}
 
 
-def _folder_names(items, whos):
-    """Folder-per-student layouts (alice/drill.ipynb, bob/drill.ipynb): when files without an
-    LMS name share a stem and each sits alone in its own folder at the same depth, each is
-    named after its folder. Otherwise the copies are one student's several submissions."""
-    parents = defaultdict(list)
-    for item, (raw, uid, _, _) in zip(items, whos):
-        if uid is None:
-            parents[raw].append(tuple(item.chain[:-1]))
-    split = {raw for raw, ps in parents.items()
-             if len(ps) > 1 and len(set(ps)) == len(ps) and len({len(p) for p in ps}) == 1
-             and len(ps[0]) > 1}
-    return [(item.chain[-2], uid, late, att) if uid is None and raw in split
-            else (raw, uid, late, att) for item, (raw, uid, late, att) in zip(items, whos)]
+def _by_key(items):
+    """One submission (the latest gradable file) or one problem per (student, drill).
 
-
-def _by_student(items):
-    """One submission (the latest gradable file) or one problem per student."""
+    A file of unknown drill (unreadable, or no setup line) joins its student's one drill;
+    a student with several drills, or none, gets it as a row of its own."""
     whos = _folder_names(items, [_who(item.chain) for item in items])
-    ids = _ids({(raw, uid) for raw, uid, _, _ in whos})
+    people = _people(items, whos)
+    ids = _ids(set(people))
+    sids = [ids[p] for p in people]
+    known = defaultdict(set)
+    for sid, item in zip(sids, items):
+        if item.drill:
+            known[sid].add(item.drill)
     groups = defaultdict(list)
-    for item, (raw, uid, late, att) in zip(items, whos):
-        groups[ids[raw, uid]].append(((late, att, item.when, item.label), item))
+    for sid, item, who in zip(sids, items, whos):
+        drill = item.drill or (next(iter(known[sid])) if len(known[sid]) == 1 else "")
+        groups[sid, drill].append(((who.late, who.att, item.when, item.label), item, who))
     subs, problems = [], []
-    for sid, group in sorted(groups.items()):
+    for (sid, drill), group in sorted(groups.items()):
         group.sort(key=lambda g: g[0])
         good = [g for g in group if g[1].kind]
-        bad = [item for _, item in group if not item.kind]
+        bad = [item for _, item, _ in group if not item.kind]
         if good:
-            order, win = good[-1]
-            older = [item.label for _, item in reversed(good[:-1])]
+            order, win, who = good[-1]
+            older = [item.label for _, item, _ in reversed(good[:-1])]
             subs.append(Submission(
                 student=sid, name=win.label, kind=win.kind, data=win.data,
                 sha256=hashlib.sha256(win.data).hexdigest(), order=order,
-                superseded=older + [one_line(f"{p.label} ({p.reason})") for p in bad]))
+                superseded=older + [one_line(f"{p.label} ({p.reason})") for p in bad],
+                drill=drill, lms=(who.lms, who.uid) if who.uid else ()))
         else:
             more = f" (+{len(bad) - 1} more unusable)" if len(bad) > 1 else ""
-            problems.append(Problem(sid, bad[-1].label, one_line(bad[-1].reason + more)))
-    return subs, problems
+            who = group[-1][2]
+            problems.append(Problem(sid, bad[-1].label, one_line(bad[-1].reason + more), drill,
+                                    (who.lms, who.uid) if who.uid else ()))
+    return subs, problems, _guesses(sids, items, whos, known)
+
+
+def _guesses(sids, items, whos, known):
+    """Warnings for students named without an LMS name who have files for several drills."""
+    how = defaultdict(set)
+    for sid, item, who in zip(sids, items, whos):
+        if who.by != "LMS name":
+            how[sid].add(who.by)
+    return [f"{sid}: files for {len(known[sid])} drills ({', '.join(sorted(known[sid]))}) "
+            f"taken as one student, named after the {' and '.join(sorted(how[sid]))} (no LMS "
+            "name: check the folder layout)" for sid in sorted(how) if len(known[sid]) > 1]

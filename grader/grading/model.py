@@ -90,7 +90,9 @@ class Submission:
     data: bytes = field(repr=False)
     sha256: str = ""
     order: tuple = ()  # sort key for "latest wins": (mtime, name)
-    superseded: list = field(default_factory=list)  # names of this student's other files
+    superseded: list = field(default_factory=list)  # this student's older files, same drill
+    drill: str = ""  # the drill it is for, when known before grading ("" when not)
+    lms: tuple = ()  # ("canvas", user id) or ("moodle", participant) from the file's name
 
 
 @dataclass

@@ -23,7 +23,7 @@ TEMPLATES = jinja2.Environment(
     autoescape=True, trim_blocks=True, lstrip_blocks=True)
 
 
-def _num(x):
+def num(x):
     """A score as people write it: 2, 1.5, 0.3333 (not 0.33333333333333)."""
     return f"{round(float(x), 4):g}"
 
@@ -36,12 +36,12 @@ def column(c):
     """A check's gradebook cell: its points, or for a check worth 0 points its verdict word."""
     if c.max_score == 0:
         return {"pass": c.words[0], "fail": c.words[1]}.get(c.status, c.status)
-    return _num(c.score)
+    return num(c.score)
 
 
 def summary_text(result: Result) -> str:
     """The few lines every student sees first: score, error reason, demo numbers, notes."""
-    lines = [f"Score: {_num(result.score)} / {_num(result.max_score)}"]
+    lines = [f"Score: {num(result.score)} / {num(result.max_score)}"]
     if result.status != "graded":
         lines.append(f"The submission could not be graded fully: {result.reason}")
     if result.shown:
@@ -107,7 +107,7 @@ def result_from_json(d: dict) -> Result:
 def feedback_html(result: Result) -> str:
     """A self-contained page for the student (inline CSS, no script, nothing fetched)."""
     return TEMPLATES.get_template("feedback.html.j2").render(
-        r=result, num=_num, value=_value, label=STATUS_LABELS)
+        r=result, num=num, value=_value, label=STATUS_LABELS)
 
 
 
@@ -127,10 +127,27 @@ def write_gradebook(path, results, check_names, titles):
                                    "status", "reason", "seconds", "source", "superseded"]])
     for r in sorted(results, key=lambda r: r.student):
         earned = {c.name: column(c) for c in r.checks}
-        row = [r.student, _num(r.score), _num(r.max_score),
+        row = [r.student, num(r.score), num(r.max_score),
                *(earned.get(n, "") for n in check_names),
                r.status, r.reason, f"{r.seconds:.1f}", r.source_name, "; ".join(r.superseded)]
         w.writerow([_cell(v) for v in row])
+    write_atomic(path, buf.getvalue())
+
+
+def write_summary(path, pairs, drill_ids, unknown="unrecognised"):
+    """The course at a glance: one row per student, one "score/max" column per drill (blank
+    where nothing was submitted, "error" where it could not be graded); a column for files
+    of no known drill only when there are some."""
+    cells = {}
+    for sub, r in pairs:
+        cells.setdefault(r.student, {})[sub.drill] = (
+            f"{num(r.score)}/{num(r.max_score)}" if r.status == "graded" else "error")
+    columns = list(drill_ids) + ([""] if any("" in c for c in cells.values()) else [])
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["student", *(d or unknown for d in columns)])
+    for student in sorted(cells):
+        w.writerow([_cell(student), *(cells[student].get(d, "") for d in columns)])
     write_atomic(path, buf.getvalue())
 
 
@@ -143,7 +160,7 @@ def scoreboard_text(result: Result) -> str:
     width = max((len(c.title) for c in shown), default=0)
     for c in shown:
         mark = {"pass": "pass", "todo": "todo"}.get(c.status, "FAIL")
-        points = column(c) if c.max_score == 0 else f"{_num(c.score)}/{_num(c.max_score)}"
+        points = column(c) if c.max_score == 0 else f"{num(c.score)}/{num(c.max_score)}"
         if c.max_score == 0 and c.status == "fail":
             mark = "note"  # reported, not scored: not a failure
         lines.append(f"  {mark}  {c.title:<{width}}  {points}")
@@ -153,7 +170,7 @@ def scoreboard_text(result: Result) -> str:
         lines.append(f"  cell error: {err}")
     got = sum(c.score for c in shown)
     total = sum(c.max_score for c in shown)
-    lines.append(f"Visible checks: {_num(got)} / {_num(total)} points")
+    lines.append(f"Visible checks: {num(got)} / {num(total)} points")
     hidden = len(result.checks) - len(shown)
     if hidden:
         lines.append(f"Hidden checks not shown here: {hidden} (graded when you submit).")
