@@ -316,7 +316,12 @@ def test_home_reads_progress_and_plots_once_there_is_history(tmp_path, capsys):
 # ------------------------------------------------------------------ the simulator
 def test_questions_follow_the_extraction_convention():
     cells = [
-        {"cell_type": "markdown", "source": "# Drill\n## Part 2 · The dialogue\nIntro."},
+        {"cell_type": "markdown", "source": "# Drill\n## Cold start (2 minutes)\n\n> *\"Why "
+            "dropout?\"*\n\nSay it out loud.\n\n<details><summary>What a strong answer holds"
+            "</summary>\n\n- **Overfitting:** it fights it,\n  on small data.\n- A cost.\n"
+            "</details>\n\n**Probe.** *\"Why not an ensemble?\"*\n\n<details><summary>Reply"
+            "</summary>\nCost. Five trainings.\n</details>"},
+        {"cell_type": "markdown", "source": "## Part 2 · The dialogue\nIntro."},
         {"cell_type": "markdown", "source":
             "**Q1. Why?**\n\n<details><summary>Model answer</summary>\n\nBecause.\n\n</details>"
             "\n\n**Pushback:** *\"Really?\"*\n\n<details><summary>Answer</summary>\n\nYes."
@@ -327,26 +332,53 @@ def test_questions_follow_the_extraction_convention():
                                             "<details><summary>A</summary>no</details>"},
         {"cell_type": "markdown", "source":
             "### Follow-ups\n**F1. Which?**\n<details><summary>Model answer</summary>\nThis one."
-            "\n</details>\n\n<details><summary>Pushback: \"And that?\"</summary>\nThat too."
-            "\n</details>"},
+            " Li et al. (2019) say so, and more than once. The end of it all is here.\n</details>\n\n"
+            "<details><summary>Pushback: \"And that?\"</summary>\nThat too.\n</details>"},
     ]
     got = questions.extract({"cells": cells}, "drill42_new")
-    assert [(q["question"], q["answer"], q["topic"], q["kind"]) for q in got] == [
-        ("**Q1. Why?**", "Because.", "Part 2 · The dialogue", "question"),
-        ("**Pushback:** *\"Really?\"*", "Yes.", "Part 2 · The dialogue", "probe"),
-        ("**Not a question**, no details follow.", "x", "Part 2 · The dialogue", "question"),
-        ("**F1. Which?**", "This one.", "Follow-ups", "question"),
-        ("\"And that?\"", "That too.", "Follow-ups", "probe"),
+    assert [(q["question"], q["answer"][:10], q["topic"], q["kind"], q["label"]) for q in got] == [
+        ("*\"Why dropout?\"*", "- **Overfi", "Cold start (2 minutes)", "cold", "cold"),
+        ("**Probe.** *\"Why not an ensemble?\"*", "Cost. Five", "Cold start (2 minutes)",
+         "probe", "coldp"),
+        ("**Q1. Why?**", "Because.", "Part 2 · The dialogue", "question", "Q1"),
+        ("**Pushback:** *\"Really?\"*", "Yes.", "Part 2 · The dialogue", "probe", "Q1p"),
+        ("**Not a question**, no details follow.", "x", "Part 2 · The dialogue", "question",
+         "P1"),
+        ("**F1. Which?**", "This one. ", "Follow-ups", "question", "F1"),
+        ("\"And that?\"", "That too.", "Follow-ups", "probe", "F1p"),
     ]
-    assert got[1]["follows"] == "**Q1. Why?**"
-    assert all(60 <= q["seconds"] <= 120 and q["drill"] == "drill42_new" for q in got)
+    # a bullet list is the checklist (continuation lines joined), else the sentences
+    assert got[0]["checklist"] == ["**Overfitting:** it fights it, on small data.", "A cost."]
+    assert got[1]["checklist"] == ["Cost. Five trainings."]  # a short sentence is merged
+    assert got[5]["checklist"] == ["This one.", "Li et al. (2019) say so, and more than once.",
+                                   "The end of it all is here."]
+    assert got[3]["follows"] == "**Q1. Why?**" and got[3]["chain"] == got[2]["id"]
+    assert got[1]["chain"] == got[0]["id"]
+    assert all(60 <= q["seconds"] <= 180 and q["drill"] == "drill42_new" for q in got)
     assert len({q["id"] for q in got}) == len(got)
-    assert questions.seconds_for("word " * 1000) == 120 and questions.seconds_for("x") == 60
+    # the stated rule: 30 s to think plus the words at 130 a minute, rounded up to 10 s
+    assert questions.seconds_for("word " * 1000) == 180 and questions.seconds_for("x") == 60
+    assert questions.seconds_for("word " * 130) == 90  # 30 + 60
+    assert questions.seconds_for("word " * 150) == 100  # 30 + 69.2, rounded up
 
 
-def test_every_drill_contributes_questions_and_the_simulator_holds_them_all():
-    bank = course.all_questions()
+def test_every_drill_has_every_card_kind_with_a_concept_and_the_simulator_holds_them_all():
+    from grader.build import concepts
+    bank = course.deck()
     assert {q["drill"] for q in bank} == set(IDS)
+    for drill_id in IDS:
+        kinds = [q["kind"] for q in bank if q["drill"] == drill_id]
+        assert kinds.count("cold") == 1, drill_id
+        assert {"question", "probe", "bug"} <= set(kinds), drill_id
+        mutants = list((ROOT / "solutions" / drill_id / "mutants" / "buggy").glob("*.py"))
+        assert kinds.count("bug") == len(mutants), drill_id
+    untagged = [(q["drill"], q["label"]) for q in bank if q["concept"] not in concepts.VOCABULARY]
+    assert not untagged, f"give these cards a concept in their drill.py: {untagged}"
+    assert all(q["checklist"] and q["reread"] for q in bank)
+    # a probe comes right after its question or an earlier probe of it
+    for a, b in zip(bank, bank[1:]):
+        if b["kind"] == "probe":
+            assert b["chain"] in (a["id"], a.get("chain"))
     sim = (ROOT / course.SIMULATOR).read_text()
     for q in bank:
         assert json.dumps(q["id"]) in sim or repr(q["id"]) in sim
@@ -357,7 +389,14 @@ def test_low_scores_come_back_sooner_and_due_cards_first():
     now = 1_000_000.0
     due = {s: sim.schedule(s, 2, now)[1] for s in (0, 1, 2)}
     assert due[0] < due[1] < due[2]
-    assert sim.schedule(2, 0, now)[0] == 1 and sim.schedule(0, 4, now)[0] == 0
+    assert sim.schedule(0, 4, now)[0] == 0
+    # a 2 on a new card: 3 days, then 7, then 21 (as the simulator's intro says)
+    box, days = 0, []
+    for _ in range(4):
+        box, due = sim.schedule(2, box, now)
+        days.append((due - now) / 86400)
+    assert days == [3, 7, 21, 21] and sim.schedule(1, 3, now)[1] - now == 86400
+    assert "3 days, then 7, then 21 days" in (ROOT / course.SIMULATOR).read_text()
     qs = [{"id": str(i), "drill": "d", "topic": "t", "kind": "question"} for i in range(10)]
     cards = {"3": {"due": now - 5, "box": 0}, "7": {"due": now + 500, "box": 2},
              "8": {"due": now - 50, "box": 1}}
@@ -390,7 +429,8 @@ def test_text_mode_round_records_cards_and_names_weak_topics(tmp_path, monkeypat
         sim.score(0 if r.current is first else 2)
     out = capsys.readouterr().out
     assert "The round is over" in out and "missed: Q" in out
-    assert re.search(rf"Weak topics.*\n  1\.0  Drill zero › {first['topic']} \(2 of 3", out)
+    assert re.search(rf"Weak concepts.*\n  1\.0  {first['topic']} \(2 of 3 answered\)\n"
+                     rf" +reread: {first['drill']} › {first['topic']}", out)
     cards = json.loads((tmp_path / "progress.json").read_text())["cards"]
     assert cards[first["id"]]["score"] == 0 and cards[first["id"]]["reviews"] == 2
     assert len(cards) == 3 and len(r.scores) == 4
@@ -476,12 +516,12 @@ def run_cells_as_text(path, folder, monkeypatch, capsys):
 
 def test_simulator_runs_alone_with_every_drills_questions(executed):
     text = executed["alone"]
-    bank = course.all_questions()
-    assert f"{len(bank)} questions from {len(IDS)} drill" in text
+    bank = course.deck()
+    assert f"{len(bank)} cards from {len(IDS)} drill" in text
     for drill_id in IDS:
         n = sum(q["drill"] == drill_id for q in bank)
-        assert re.search(rf"{drill_id}\b.*: {n} questions", text), drill_id
-    assert "A round of 8 questions" in text and "Traceback" not in text
+        assert re.search(rf"{drill_id}\b.*: {n} cards", " ".join(text.split())), drill_id
+    assert "A round of " in text and "Traceback" not in text
 
 
 def test_progress_from_a_drill_is_read_by_home_and_simulator(executed, monkeypatch, capsys):
