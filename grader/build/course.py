@@ -13,6 +13,7 @@ import re
 
 from grader.build import bugs, concepts, notebook, questions, release
 from grader.grading import drills
+from grader.payload import reps
 
 HOME = "notebooks/00_start_here.ipynb"
 SIMULATOR = "notebooks/interview_simulator.ipynb"
@@ -96,6 +97,18 @@ def drill_deck(drill_id, root=drills.ROOT):
         c["reread"] = concepts.reread(c["concept"], heads, c["topic"])
         del c["keys"]
     return cards
+
+
+def rep_cards(root=drills.ROOT):
+    """The coding reps (grader.payload.reps) as cards, for the home plan and the Anki export."""
+    known = set(drills.ids(root))
+    return [{"id": r["id"], "drill": r["drill"], "kind": "rep", "label": r["id"],
+             "topic": "Coding reps", "concept": r["concept"],
+             "concept_name": concepts.name(r["concept"]), "reread": "Coding reps",
+             "question": f"**Coding rep, {r['minutes']} minutes:** {r['title']}\n\n{r['task']}",
+             "answer": f"```python\n{r['solution']}\n```", "seconds": r["minutes"] * 60,
+             "checklist": ["every check passes", f"within {r['minutes']} minutes"]}
+            for r in reps.REPS if r["drill"] in known]
 
 
 def deck(root=drills.ROOT):
@@ -211,6 +224,22 @@ def _deck_counts(bank):
     return ", ".join(f"{sum(c['kind'] == k for c in bank)} {name}" for k, name in kinds)
 
 
+def _rep_cells():
+    """Per coding rep: its task, a cell that starts the clock, a blank stub, the check."""
+    out = [("md", "## Coding reps\n\nWrite each from a blank cell, against its clock, without "
+                  "notes: run `start_rep`, write your code in the cell below it, run that cell, "
+                  "then run the check. The check records the rep like a card: 2 when every "
+                  "check passes in time, 1 over time, 0 when one fails; it comes back on the "
+                  "same spacing. `show_solution(ID)` prints a model solution, for afterwards."),
+           ("inline", "grader/payload/reps.py")]
+    for r in reps.REPS:
+        out += [("md", f"### {r['title']} ({r['minutes']} minutes)\n\n{r['task']}"),
+                ("code", f"start_rep({r['id']!r})"),
+                ("code", "# Your code, from blank (keep the names):\n" + r["stub"]),
+                ("code", f"check_rep({r['id']!r}, globals())")]
+    return out
+
+
 def simulator_notebook(root=drills.ROOT):
     infos = course(root)
     bank = deck(root)
@@ -252,6 +281,7 @@ notebooks, spot-the-bug cards from each drill's buggy mutants. To change one, ed
         ("md", "## Summary\n\nYour scores in this round and your weak concepts over every "
                "session."),
         ("code", "summary(interview)"),
+        *_rep_cells(),
         ("md", "## Carry your progress\n\n" + COLAB_NOTE),
         ("code", "# export_progress()\n# import_progress(\"DDP1....\")"),
     ], root)
