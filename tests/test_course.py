@@ -310,7 +310,72 @@ def test_home_reads_progress_and_plots_once_there_is_history(tmp_path, capsys):
     assert "Drills started: 1 of 2" in out and "Suggested next: b" in out
     assert "1 questions answered" in out and "appears here" not in out
     assert set(home.series(home.load_progress(path))) == {
-        "checks passed (all drills)", "rubric score (fraction)", "interview self-score (fraction)"}
+        ("checks", "a"), ("rubric", "a"), ("rubric", "interview (daily mean)")}
+
+
+def test_progress_plot_has_dates_a_line_per_drill_and_points_only_on_change(tmp_path):
+    import datetime
+    import matplotlib.dates as mdates
+    home = load("home")
+    path, day = str(tmp_path / "progress.json"), 86400.0
+    t0 = datetime.datetime(2026, 12, 1, 10).timestamp()
+    for k in range(3):  # the same score three times on one day: one point
+        home.record_checks(0, 6, drill="a", path=path, now=t0 + 60 * k)
+    home.record_checks(0, 7, drill="b", path=path, now=t0 + 120)
+    data = home.load_progress(path)
+    points = home.series(data)
+    assert points[("checks", "a")][1] == [0.0] and set(points) == {("checks", "a"),
+                                                                    ("checks", "b")}
+    fig = home.plot_progress(data)  # nothing passed, all on one day: still a readable plot
+    left = fig.axes[0]
+    assert left.get_ylim() == (-0.05, 1.05) and len(left.lines) == 2
+    assert isinstance(left.xaxis.get_major_formatter(), mdates.DateFormatter)
+    low, high = (mdates.num2date(x).date() for x in left.get_xlim())
+    assert (high - low).days >= 2  # a day either side, not 0.000 to 0.008 "days"
+    home.record_checks(6, 6, drill="a", path=path, now=t0 + 2 * day)
+    points = home.series(home.load_progress(path))
+    assert points[("checks", "a")][1] == [0.0, 1.0]
+    assert [t.date().day for t in points[("checks", "a")][0]] == [1, 3]
+
+
+def test_plan_to_the_interview_streak_and_todays_session(tmp_path, capsys):
+    import datetime
+    home = load("home")
+    path = str(tmp_path / "progress.json")
+    drills_ = [{"id": "a", "title": "A", "minutes": 40}, {"id": "b", "title": "B", "minutes": 45},
+               {"id": "c", "title": "C", "minutes": 45}]
+    deck = ([{"id": f"a:{i}", "drill": "a", "kind": "question", "concept": "ensemble"}
+             for i in range(8)] + [{"id": "a:bug:x", "drill": "a", "kind": "bug",
+                                    "concept": "ensemble"},
+                                   {"id": "rep:r", "drill": "a", "kind": "rep",
+                                    "concept": "ensemble"}])
+    today = datetime.date(2026, 12, 10)
+    noon = datetime.datetime(2026, 12, 10, 12).timestamp()
+    for back in (3, 2, 1):  # three days in a row before today, then a gap
+        home.record_card("a:0", 2, 2, noon + 3 * 86400, drill="a", path=path,
+                         now=noon - back * 86400)
+    home.record_checks(6, 6, drill="a", path=path, now=noon - 5 * 86400)
+    home.record_card("a:1", 0, 0, noon - 60, drill="a", path=path, now=noon - 86400)
+    data = home.load_progress(path)
+    assert home.streak(data, today) == 3
+    assert home.streak(data, today + datetime.timedelta(days=2)) == 0
+    due, bug, rep = home.todays_session(deck, data["cards"], noon)
+    assert [c["id"] for c in due] == ["a:1"] and bug["id"] == "a:bug:x" and rep["id"] == "rep:r"
+    days = home.show_plan(drills_, deck, "2026-12-14", path=path, today=today, now=noon)
+    out = capsys.readouterr().out
+    assert "Streak: 3 days in a row (practise today to keep it)." in out
+    assert "1 due card: a" in out and "a:bug:x" in out and "rep:r" in out
+    assert [d for d, _ in days] == [today + datetime.timedelta(days=k) for k in range(5)]
+    text = [" ".join(jobs) for _, jobs in days]
+    assert "drill b" in text[0] and "drill c" in text[2] and "drill a" not in " ".join(text)
+    assert "1 card due" in text[0] and "1 card due" in text[3]  # a:1 today, a:0 on the 13th
+    assert sum(int(j.split()[0]) for _, jobs in days for j in jobs if "new card" in j) == 6
+    assert "interview day" in text[-1] and "Thu 10 Dec" in out
+    assert all(len(line) <= home.WIDTH for line in out.splitlines())
+    assert home.show_plan(drills_, deck, "14/12/2026", path=path, today=today) is None
+    assert "write the interview date as YYYY-MM-DD" in capsys.readouterr().out
+    assert home.show_plan(drills_, deck, "", path=path, today=today) is None
+    assert "Set your interview date" in capsys.readouterr().out
 
 
 # ------------------------------------------------------------------ the simulator
@@ -531,11 +596,13 @@ def test_progress_from_a_drill_is_read_by_home_and_simulator(executed, monkeypat
     row = next(ln for ln in executed["home"].splitlines() if ln.startswith(IDS[0]))
     assert f"{total} of {total}" in row
     assert f"Drills started: 1 of {len(IDS)}" in executed["home"]
+    assert "Streak: 1 day in a row." in executed["home"]  # the drill ran today
+    assert "Set your interview date" in executed["home"] and "one coding rep" in executed["home"]
     # the simulator, as plain text (no widgets), in the same folder
     out, ns = run_cells_as_text(ROOT / course.SIMULATOR, executed["shared"], monkeypatch, capsys)
     assert f"your checks: {total} of {total}" in out and "runs as text" in out
     first = ns["interview"].current
-    assert first is not None and questions_text(first) in out
+    assert first is not None and questions_text(first) in " ".join(out.split())
     ns["reveal"]()
     ns["score"](1)
     cards = json.loads((executed["shared"] / "progress.json").read_text())["cards"]
@@ -543,7 +610,8 @@ def test_progress_from_a_drill_is_read_by_home_and_simulator(executed, monkeypat
 
 
 def questions_text(q):
-    return q["question"].replace("**", "").strip()
+    """The question as printed, whitespace joined (printed text is wrapped)."""
+    return " ".join(q["question"].replace("**", "").split())
 
 
 # ------------------------------------------------------------------ the README

@@ -209,7 +209,17 @@ does the simulator. The next cells read it. Run them again at any time."""
         ("inline", "grader/payload/progress.py"),
         ("inline", "grader/payload/home.py"),
         ("data", _data_cell("The drills, from their declarations", [("DRILLS", infos)])),
+        ("data", _data_cell("The simulator's cards and the coding reps, from the drills",
+                            [("DECK", [{k: c[k] for k in ("id", "drill", "kind", "concept")}
+                                       for c in deck(root) + rep_cards(root)])])),
         ("code", "show_progress(DRILLS)"),
+        ("md", "## Your plan to the interview\n\nWrite your interview date below and run the "
+               "cell: a day-by-day plan (the drills not done yet, the cards due, new cards "
+               "spread over the days), today's ten-minute session (the due cards, one "
+               "spot-the-bug card, one coding rep, all in the "
+               "[interview simulator](interview_simulator.ipynb)) and your streak."),
+        ("code", 'INTERVIEW_DATE = ""  # your interview, as "YYYY-MM-DD"\n'
+                 "plan = show_plan(DRILLS, DECK, INTERVIEW_DATE)"),
         ("md", "## Carry your progress to another session\n\n" + COLAB_NOTE
          + "\n\nThe code holds only what `progress.json` holds (scores, times, dates)."),
         ("code", "export_progress()"),
