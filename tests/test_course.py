@@ -534,6 +534,86 @@ def test_widget_round_asks_reveals_and_scores(tmp_path, monkeypatch):
                   json.loads((tmp_path / "progress.json").read_text())["cards"].values()) == [1, 2]
 
 
+def _chained_bank():
+    """Two questions with a probe each, checklists of four items, and a spot-the-bug card."""
+    out = []
+    for i in range(2):
+        q = {"id": f"d:{i}", "drill": "d", "topic": "t", "kind": "question", "label": f"Q{i}",
+             "concept": "c", "question": f"**Q{i}. Why {i}?**", "answer": "A.",
+             "checklist": ["one", "two", "three", "four"], "seconds": 60}
+        out += [q, dict(q, id=f"d:{i}p", kind="probe", label=f"Q{i}p", chain=q["id"],
+                        follows=q["question"], question=f"Really {i}?")]
+    out.append({"id": "d:bug:x", "drill": "d", "topic": "t", "kind": "bug", "label": "bug:x",
+                "concept": "c", "question": "Spot it", "answer": "B.",
+                "checklist": ["what", "see"], "seconds": 90})
+    return out
+
+
+def test_probes_follow_their_question_and_a_miss_brings_the_question_back(tmp_path,
+                                                                          monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    sim = load("simulator", monkeypatch, no_widgets=True)
+    for seed in range(20):
+        r = sim.Round(_chained_bank(), n=4, seed=seed, bugs=1, path=str(tmp_path / f"{seed}"))
+        ids = [q["id"] for q in r.queue]
+        assert sorted(ids) == ["d:0", "d:0p", "d:1", "d:1p", "d:bug:x"]
+        for i in range(2):
+            assert ids.index(f"d:{i}p") == ids.index(f"d:{i}") + 1
+    r = sim.run_interview(_chained_bank(), n=4, seed=3, bugs=0)
+    while r.current["kind"] != "probe":
+        sim.reveal()
+        sim.said(1, 2, 3)  # 75 %: a 2
+    probe = r.current
+    sim.reveal()
+    sim.said(1)  # 25 %: a 0, so the question and its probe come back, in order
+    ids = [q["id"] for q in r.queue]
+    assert ids[-2:] == [probe["chain"], probe["id"]]
+    out = capsys.readouterr().out
+    assert "3 of 4 ticked: recorded 2" in out and "1 of 4 ticked: recorded 0" in out
+    assert "(a pushback on your answer to: Q" in out and "\n1. one\n2. two\n" in out
+    with pytest.raises(ValueError, match="1 to 4"):
+        r.score_ticks([5])
+
+
+def test_text_mode_wraps_long_lines_between_words(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    sim = load("simulator", monkeypatch, no_widgets=True)
+    words = [f"word{k}-with-hyphens" for k in range(60)]
+    bank = [dict(_chained_bank()[0], question="**Q1. " + " ".join(words) + "?**",
+                 answer=" ".join(reversed(words)) + ".\n\n```python\n" + "x = 1  # " + "y" * 120
+                 + "\n```")]
+    sim.run_interview(bank, n=1, seed=0)
+    sim.reveal()
+    out = capsys.readouterr().out
+    code_line = "x = 1  # " + "y" * 120
+    assert code_line in out.splitlines()  # code is never wrapped
+    assert all(len(line) <= sim.WIDTH for line in out.splitlines() if line != code_line)
+    printed = set(out.split())
+    assert all(w in printed or w + "?" in printed or w + "." in printed for w in words)
+
+
+def test_widget_checklist_ticks_score_and_buttons_show_whole_labels(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    sim = load("simulator")
+    if sim.widgets is None:
+        pytest.skip("ipywidgets is not installed")
+    r = sim.Round(_chained_bank()[:2], n=2, seed=0, bugs=0)
+    w = sim.InterviewWidget(r, tick=0.01)
+    # the label that was cut to "Done: model a...": short, on a button as wide as its label
+    assert w.done_button.description == "Done" and w.done_button.layout.width == "auto"
+    assert all(b.layout.width == "auto" for b in [*w.score_buttons, w.ticks_button])
+    w.ask_button.click()
+    w.done_button.click()
+    assert list(w.buttons.children) == [w.ticks_button, *w.score_buttons]
+    assert len(w.checks) == 4 and "three" in str(w.ticklist.children[2].children[1].value)
+    for c in w.checks[:3]:
+        c.value = True
+    w.ticks_button.click()  # 3 of 4 = 75 %: a 2
+    cards = json.loads((tmp_path / "progress.json").read_text())["cards"]
+    assert cards["d:0"]["score"] == 2 and w.checks == [] and r.current is None
+    assert r.queue[0]["id"] == "d:0p"  # the probe comes next
+
+
 # ------------------------------------------------------------------ executed with papermill
 def _papermill(args):
     """Execute a notebook with its kernel in `folder`. A papermill process per run: papermill
