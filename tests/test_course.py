@@ -397,7 +397,8 @@ def test_questions_follow_the_extraction_convention():
                                             "<details><summary>A</summary>no</details>"},
         {"cell_type": "markdown", "source":
             "### Follow-ups\n**F1. Which?**\n<details><summary>Model answer</summary>\nThis one."
-            " Li et al. (2019) say so, and more than once. The end of it all is here.\n</details>\n\n"
+            " Li et al. (2019) say so, and more than once. The end of it all is here."
+            "\n</details>\n\n"
             "<details><summary>Pushback: \"And that?\"</summary>\nThat too.\n</details>"},
     ]
     got = questions.extract({"cells": cells}, "drill42_new")

@@ -3,9 +3,10 @@
 A mutant (solutions/<id>/mutants/buggy/NAME.py) is the drill's answer with one bug; its first
 lines say which checks catch it (`# bug: a, b`) and what the message names (`# hint: ...`).
 The card shows the few lines where it differs from the reference (for each definition, the
-closest of the solution's answer cells and the drill's mutants/correct/ files), asks what is wrong and what you would see, and reveals the
-hint, the diff and the checks that catch it. A new mutant file is a new card at the next
-release. Read with `ast` and `difflib`: no drill code runs, so a release needs no torch.
+closest of the solution's answer cells and the drill's mutants/correct/ files), asks what is
+wrong and what you would see, and reveals the hint, the diff and the checks that catch it.
+A new mutant file is a new card at the next release. Read with `ast` and `difflib`: no drill
+code runs, so a release needs no torch.
 """
 import ast
 import difflib
