@@ -70,3 +70,13 @@ def test_every_concept_names_a_section_to_reread_in_some_drill():
              for h in questions.headings(notebook.read(str(ROOT / drills.paths(d)[0])))]
     for concept in used:
         assert concepts.reread(concept, heads), concept
+
+
+def test_every_concepts_key_names_a_card_and_a_known_concept():
+    for drill_id in drills.ids():
+        mapping = course.declared(drill_id, "concepts")
+        cards = course.drill_deck(drill_id)
+        keys = {c["label"] for c in cards} | set(course.declared(drill_id, "targets"))
+        stale = sorted(set(mapping) - keys)
+        assert not stale, f"{drill_id}: concepts= keys that name no card: {stale}"
+        assert set(mapping.values()) <= set(concepts.VOCABULARY), drill_id
