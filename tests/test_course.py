@@ -607,6 +607,7 @@ def test_widget_checklist_ticks_score_and_buttons_show_whole_labels(tmp_path, mo
     w.done_button.click()
     assert list(w.buttons.children) == [w.ticks_button, *w.score_buttons]
     assert len(w.checks) == 4 and "three" in str(w.ticklist.children[2].children[1].value)
+    assert sim.inline_html("**a** `x < y`") == "<b>a</b> <code>x &lt; y</code>"
     for c in w.checks[:3]:
         c.value = True
     w.ticks_button.click()  # 3 of 4 = 75 %: a 2

@@ -13,6 +13,7 @@ tick, and a score of 0 (missed it), 1 (partly) or 2 (nailed it), from your ticks
 directly. A 0 brings its unit back later in the same round. Scores go to progress.json (one
 card per question), so the next session picks up where this ended.
 """
+import html
 import random
 import re
 import textwrap
@@ -122,6 +123,13 @@ def wrap(text, width=WIDTH):
         out += textwrap.wrap(line, width, subsequent_indent=" " * len(indent),
                              break_long_words=False, break_on_hyphens=False)
     return "\n".join(out)
+
+
+def inline_html(markdown):
+    """One line of markdown as HTML for a widget label: escaped, with bold and code kept."""
+    text = html.escape(markdown, quote=False)
+    text = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", text)
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
 
 
 def fmt_clock(seconds):
@@ -451,7 +459,7 @@ class InterviewWidget:
         items = q.get("checklist") or []
         self.checks = [widgets.Checkbox(value=False, indent=False,
                                         layout=widgets.Layout(width="auto")) for _ in items]
-        self.ticklist.children = [widgets.HBox([c, widgets.HTML(plain(item))])
+        self.ticklist.children = [widgets.HBox([c, widgets.HTMLMath(inline_html(item))])
                                   for c, item in zip(self.checks, items)]
         self.label.value = ("<b>Tick what you said</b>, then score your ticks (or score "
                             "yourself directly)" if items else
