@@ -1,4 +1,4 @@
-"""`python -m grader`: release, readme, workspace, check, grade, gradescope.
+"""`python -m grader`: release, readme, workspace, check, grade, gradescope, anki.
 
 Heavy imports (torch) happen inside the commands that need them, so `release` and `--help`
 start fast. Bad input ends with one line on stderr and exit status 2, never a traceback.
@@ -164,6 +164,20 @@ def cmd_gradescope(args):
     return 0
 
 
+def cmd_anki(args):
+    """Export the simulator's deck and the coding reps as an Anki package (needs genanki)."""
+    try:
+        import genanki  # noqa: F401  (a development dependency: only this command needs it)
+    except ImportError:
+        raise UserError("the Anki export needs genanki: pip install genanki") from None
+    from grader.build import anki
+    if not args.out.endswith(".apkg"):
+        raise UserError(f"the output must be an .apkg file, got {args.out!r}")
+    n = anki.export(args.out)
+    print(f"{args.out}: {n} notes (import it in Anki with File > Import)")
+    return 0
+
+
 class UserError(Exception):
     """Bad input from the command line: reported as one line."""
 
@@ -212,6 +226,9 @@ def parser():
     s.add_argument("--submission", help="default: $AUTOGRADER_ROOT/submission")
     s.add_argument("--results", help="default: $AUTOGRADER_ROOT/results")
     s.set_defaults(run=cmd_gradescope)
+    a = sub.add_parser("anki", help="export the interview deck as an Anki package (genanki)")
+    a.add_argument("out", metavar="OUT.apkg")
+    a.set_defaults(run=cmd_anki)
     return p
 
 

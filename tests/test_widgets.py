@@ -1,4 +1,5 @@
-"""Tests for the shared learner widgets (grader/payload/{timer,rubric}.py).
+"""Tests for the shared learner widgets (grader/payload/{timer,rubric}.py), and the generated
+simulator and home notebooks run as plain text (no widgets, as on a bare Colab kernel).
 
 The modules are loaded by executing their source, as the notebook cell does.
 Widgets are real ipywidgets objects created without a frontend (works on 7.7
@@ -273,3 +274,43 @@ def test_timer_and_rubric_tell_the_progress_file(timer):
     assert calls[-1][0] == "time"  # the first drawing is not a score
     r.criteria[0].value = True
     assert calls[-1] == ("rubric", (2, 10))
+
+
+# ---------------------------------------------------------------- the course notebooks, as text
+def _run_as_text(path, folder, monkeypatch, edit=lambda src: src):
+    """Every code cell of a generated notebook in one namespace, in folder, with ipywidgets
+    unimportable (as on a plain kernel): what Colab without a widget frontend would run."""
+    from grader.build import notebook
+    monkeypatch.chdir(folder)
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)
+    ns = {"__name__": "__main__"}
+    for cell in notebook.code_cells(notebook.read(str(path))):
+        exec(compile(edit(notebook.source(cell)), str(path), "exec"), ns)
+    return ns
+
+
+def test_simulator_reps_and_home_plan_run_as_text(tmp_path, monkeypatch, capsys):
+    import datetime
+    import json
+    from grader.build import course
+    from grader.payload import reps
+    root = Path(course.drills.ROOT)
+    stubs = {r["stub"]: r["solution"] for r in reps.REPS}
+
+    def solve(src):  # a learner who writes each rep's model solution in its blank cell
+        for stub, solution in stubs.items():
+            src = src.replace(stub, solution)
+        return src
+    ns = _run_as_text(root / course.SIMULATOR, tmp_path, monkeypatch, solve)
+    out = capsys.readouterr().out
+    assert "runs as text" in out and out.count("All checks pass") == len(reps.REPS)
+    ns["reveal"]()
+    ns["said"](1)
+    cards = json.loads((tmp_path / "progress.json").read_text())["cards"]
+    assert {r["id"] for r in reps.REPS} <= set(cards) and len(cards) == len(reps.REPS) + 1
+    date = (datetime.date.today() + datetime.timedelta(days=7)).isoformat()
+    _run_as_text(root / course.HOME, tmp_path, monkeypatch,
+                 lambda src: src.replace('INTERVIEW_DATE = ""', f'INTERVIEW_DATE = "{date}"'))
+    out = capsys.readouterr().out
+    assert "The plan to your interview on" in out and "(7 days)" in out
+    assert "Streak: 1 day in a row." in out and "interview day" in out

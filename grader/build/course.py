@@ -11,8 +11,9 @@ import importlib
 import os
 import re
 
-from grader.build import notebook, questions, release
+from grader.build import bugs, concepts, notebook, questions, release
 from grader.grading import drills
+from grader.payload import reps
 
 HOME = "notebooks/00_start_here.ipynb"
 SIMULATOR = "notebooks/interview_simulator.ipynb"
@@ -55,6 +56,19 @@ def course(root=drills.ROOT):
     return sorted(infos, key=lambda d: (rank.get(d["level"], len(LEVELS)), d["id"]))
 
 
+def declared(drill_id, name, root=drills.ROOT):
+    """One keyword of the drill's DRILL = Drill(...) call, read as a literal ({} if absent)."""
+    path = os.path.join(root, "solutions", drill_id, "drill.py")
+    with open(path, encoding="utf-8") as f:
+        tree = ast.parse(f.read(), path)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Drill":
+            for kw in node.keywords:
+                if kw.arg == name:
+                    return ast.literal_eval(kw.value)
+    return {}
+
+
 def all_questions(root=drills.ROOT):
     """The questions of every drill, in drill order, then notebook order."""
     out = []
@@ -62,6 +76,44 @@ def all_questions(root=drills.ROOT):
         solution = os.path.join(root, drills.paths(drill_id)[0])
         out += questions.extract(notebook.read(solution), drill_id)
     return out
+
+
+def drill_deck(drill_id, root=drills.ROOT):
+    """One drill's spoken cards (notebook order), then its spot-the-bug cards; each tagged
+    with the concept its drill.py gives it and the section to reread for that concept."""
+    nb = notebook.read(os.path.join(root, drills.paths(drill_id)[0]))
+    heads, mapping = questions.headings(nb), declared(drill_id, "concepts", root)
+    cards = questions.extract(nb, drill_id)
+    labels = {c["id"]: c["label"] for c in cards}
+    for c in cards:
+        c["keys"] = [c["label"]] + ([labels[c["chain"]]] if c.get("chain") else [])
+    implement = next((h for h in heads if re.search(r"implement|code", h, re.I)), "")
+    for c in bugs.bug_cards(drill_id, declared(drill_id, "targets", root), root):
+        cards.append(dict(c, topic=implement or c["topic"]))
+    for c in cards:
+        c["concept"] = concepts.concept_of(c, mapping)
+        if c["concept"] in concepts.VOCABULARY:
+            c["concept_name"] = concepts.name(c["concept"])
+        c["reread"] = concepts.reread(c["concept"], heads, c["topic"])
+        del c["keys"]
+    return cards
+
+
+def rep_cards(root=drills.ROOT):
+    """The coding reps (grader.payload.reps) as cards, for the home plan and the Anki export."""
+    known = set(drills.ids(root))
+    return [{"id": r["id"], "drill": r["drill"], "kind": "rep", "label": r["id"],
+             "topic": "Coding reps", "concept": r["concept"],
+             "concept_name": concepts.name(r["concept"]), "reread": "Coding reps",
+             "question": f"**Coding rep, {r['minutes']} minutes:** {r['title']}\n\n{r['task']}",
+             "answer": f"```python\n{r['solution']}\n```", "seconds": r["minutes"] * 60,
+             "checklist": ["every check passes", f"within {r['minutes']} minutes"]}
+            for r in reps.REPS if r["drill"] in known]
+
+
+def deck(root=drills.ROOT):
+    """Every drill's cards, in drill order: what the simulator asks and the Anki export holds."""
+    return [c for drill_id in drills.ids(root) for c in drill_deck(drill_id, root)]
 
 
 # ------------------------------------------------------------------ notebook building
@@ -157,7 +209,17 @@ does the simulator. The next cells read it. Run them again at any time."""
         ("inline", "grader/payload/progress.py"),
         ("inline", "grader/payload/home.py"),
         ("data", _data_cell("The drills, from their declarations", [("DRILLS", infos)])),
+        ("data", _data_cell("The simulator's cards and the coding reps, from the drills",
+                            [("DECK", [{k: c[k] for k in ("id", "drill", "kind", "concept")}
+                                       for c in deck(root) + rep_cards(root)])])),
         ("code", "show_progress(DRILLS)"),
+        ("md", "## Your plan to the interview\n\nWrite your interview date below and run the "
+               "cell: a day-by-day plan (the drills not done yet, the cards due, new cards "
+               "spread over the days), today's ten-minute session (the due cards, one "
+               "spot-the-bug card, one coding rep, all in the "
+               "[interview simulator](interview_simulator.ipynb)) and your streak."),
+        ("code", 'INTERVIEW_DATE = ""  # your interview, as "YYYY-MM-DD"\n'
+                 "plan = show_plan(DRILLS, DECK, INTERVIEW_DATE)"),
         ("md", "## Carry your progress to another session\n\n" + COLAB_NOTE
          + "\n\nThe code holds only what `progress.json` holds (scores, times, dates)."),
         ("code", "export_progress()"),
@@ -166,43 +228,70 @@ does the simulator. The next cells read it. Run them again at any time."""
     ], root)
 
 
+def _deck_counts(bank):
+    kinds = [("cold", "cold starts"), ("question", "questions"), ("probe", "pushbacks"),
+             ("bug", "spot-the-bug cards")]
+    return ", ".join(f"{sum(c['kind'] == k for c in bank)} {name}" for k, name in kinds)
+
+
+def _rep_cells():
+    """Per coding rep: its task, a cell that starts the clock, a blank stub, the check."""
+    out = [("md", "## Coding reps\n\nWrite each from a blank cell, against its clock, without "
+                  "notes: run `start_rep`, write your code in the cell below it, run that cell, "
+                  "then run the check. The check records the rep like a card: 2 when every "
+                  "check passes in time, 1 over time, 0 when one fails; it comes back on the "
+                  "same spacing. `show_solution(ID)` prints a model solution, for afterwards."),
+           ("inline", "grader/payload/reps.py")]
+    for r in reps.REPS:
+        out += [("md", f"### {r['title']} ({r['minutes']} minutes)\n\n{r['task']}"),
+                ("code", f"start_rep({r['id']!r})"),
+                ("code", "# Your code, from blank (keep the names):\n" + r["stub"]),
+                ("code", f"check_rep({r['id']!r}, globals())")]
+    return out
+
+
 def simulator_notebook(root=drills.ROOT):
     infos = course(root)
-    bank = all_questions(root)
+    bank = deck(root)
     titles = {d["id"]: d["title"] for d in infos}
     intro = f"""# Interview simulator
 
-{len(bank)} questions, with their pushbacks and follow-ups, from the dialogue and follow-up
-sections of every drill. A round draws a few of them at random and plays the interviewer:
+{len(bank)} cards from every drill: {_deck_counts(bank)}. A round draws a few of them and
+plays the interviewer:
 
-1. press **Ask**: the question appears and a countdown starts (60 to 120 seconds, about the
-   time it takes to say the model answer);
+1. press **Ask**: the question appears and a countdown starts. The time is sized from the
+   model answer: {questions.TIME_RULE}; a spot-the-bug card allows {bugs.SECONDS} s;
 2. answer **out loud**, as in the interview; press **Done** when you finish (at zero the model
-   answer opens by itself);
-3. read the model answer and score yourself: **0** missed it, **1** partly, **2** nailed it.
+   answer opens by itself). A pushback comes right after the question it pushes on;
+3. read the model answer and **tick** what your answer held on its checklist (the cold starts'
+   "a strong answer holds" lists, else the model answer's points): 75 % ticked scores **2**
+   (nailed it), 40 % scores **1** (partly), less is **0** (missed it). You may score directly.
 
-A 0 comes back later in the same round. Every score is saved to `progress.json`, one card per
-question: a low score brings the question back sooner (a 0 after ten minutes, a 1 after a day),
-a 2 moves it further out (3, 7, then 21 days). Questions you have never answered come after the
-ones that are due. The summary lists your weak topics over every session.
+A 0 brings its question back later in the same round. Every score is saved to
+`progress.json`, one card per question: a 0 is due again after ten minutes, a 1 after a day,
+and a 2 moves the card out to 3 days, then 7, then 21 days (a first 2 on a new card: 3 days).
+Cards you have never answered come after the ones that are due. The summary names your weak
+concepts over every session, with the section of the drill to reread.
 
-Without widgets (a plain kernel) the round runs as text: `ask()`, `reveal()`, `score(2)`,
-`countdown()` and `summary()`.
+Without widgets (a plain kernel) the round runs as text: `ask()`, `reveal()`, `said(1, 3)`
+(the checklist items you said), `score(2)`, `countdown()` and `summary()`.
 
-The questions come from the drills' solution notebooks (`make release` extracts them): to change
-one, edit its drill."""
+The cards come from the drills (`make release` builds them): questions from the solution
+notebooks, spot-the-bug cards from each drill's buggy mutants. To change one, edit its drill."""
     return _notebook([
         ("md", intro),
         ("inline", "grader/payload/progress.py"),
         ("inline", "grader/payload/simulator.py"),
-        ("data", _data_cell("Questions extracted from the drills",
+        ("data", _data_cell("The deck, built from the drills",
                             [("DRILL_TITLES", titles), ("QUESTIONS", bank)])),
         ("code", "question_bank(QUESTIONS, DRILL_TITLES)"),
-        ("md", "## A round\n\nRun the next cell for a round of eight questions (change `n` for "
-               "more or fewer). Run it again for a new round."),
-        ("code", "interview = run_interview(QUESTIONS, n=8, titles=DRILL_TITLES)"),
-        ("md", "## Summary\n\nYour scores in this round and your weak topics over every session."),
+        ("md", "## A round\n\nRun the next cell for a round of about eight spoken cards and one "
+               "spot-the-bug card (change `n` and `bugs`). Run it again for a new round."),
+        ("code", "interview = run_interview(QUESTIONS, n=8, bugs=1, titles=DRILL_TITLES)"),
+        ("md", "## Summary\n\nYour scores in this round and your weak concepts over every "
+               "session."),
         ("code", "summary(interview)"),
+        *_rep_cells(),
         ("md", "## Carry your progress\n\n" + COLAB_NOTE),
         ("code", "# export_progress()\n# import_progress(\"DDP1....\")"),
     ], root)

@@ -10,6 +10,15 @@ block that no paragraph claimed whose summary starts with one of those words (th
 the summary is the question).
 The drill is the notebook's; the topic is the nearest heading above the question (in the
 same cell or an earlier one). Cells marked `<!-- @drill instructor -->` are skipped.
+
+The cold start: past a heading that names a "cold open" or "cold start", the first
+quoted paragraph (`> ...`) is the question and the first `<details>` block after it is what a
+strong answer holds; the pairs after it in the cell are its probes.
+
+Each card gets a label, the key of a drill's `concepts=` mapping: "cold", "Q1" or "F3" from a
+bold "**Q1." start, a probe its question's label plus "p" ("Q1p"; a second one "Q1p2"), and
+any other card "P1", "P2", ... in notebook order. A card's checklist is the model answer's
+bullet list where it has one, otherwise its sentences: the learner ticks what they said.
 """
 import hashlib
 import re
@@ -23,8 +32,18 @@ SUMMARY = re.compile(r"^\s*<details[^>]*>\s*<summary[^>]*>(.*?)</summary>\s*(.*)
                      re.IGNORECASE | re.DOTALL)
 PROBE_SUMMARY = re.compile(r"^\s*(?:\*\*)?(pushback|probe|follow-up)\b\s*(?:\*\*)?\s*[:.]?\s*",
                            re.IGNORECASE)
-WORDS_PER_SECOND = 100 / 60  # a spoken answer, pauses included: time to say the model answer
-MIN_SECONDS, MAX_SECONDS = 60, 120
+COLD = re.compile(r"\bcold\s+(open|start)\b", re.IGNORECASE)
+LABEL = re.compile(r"^\*\*([QF]\d+)\.")
+BULLET = re.compile(r"^[-*]\s+")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`$*\"])")
+NOT_AN_END = re.compile(r"(\bet al|\be\.g|\bi\.e|\bvs|\bcf)\.$")
+# The countdown: THINK_SECONDS to collect your thoughts, then the model answer's words at a
+# calm speaking pace, rounded up to 10 s and kept within MIN_SECONDS to MAX_SECONDS.
+WORDS_PER_MINUTE = 130
+THINK_SECONDS = 30
+MIN_SECONDS, MAX_SECONDS = 60, 180
+TIME_RULE = (f"{THINK_SECONDS} s to think plus the model answer's words at {WORDS_PER_MINUTE} "
+             f"words a minute, {MIN_SECONDS} to {MAX_SECONDS} seconds")
 
 
 def blocks(text):
@@ -85,14 +104,55 @@ def card_id(drill, question):
 
 
 def seconds_for(answer):
-    """The countdown: time to say the model answer at a calm pace, 60 to 120 s, in tens."""
+    """The countdown (TIME_RULE): thinking time plus the time to say the model answer."""
     words = len(re.findall(r"\w+", answer))
-    return int(min(MAX_SECONDS, max(MIN_SECONDS, round(words / WORDS_PER_SECOND / 10) * 10)))
+    seconds = THINK_SECONDS + words * 60 / WORDS_PER_MINUTE
+    return int(min(MAX_SECONDS, max(MIN_SECONDS, -(-seconds // 10) * 10)))
+
+
+def checklist(answer):
+    """What to tick: the answer's top-level bullets, else its sentences (short ones merged)."""
+    lines = answer.split("\n")
+    if any(BULLET.match(line) for line in lines):
+        items = []
+        for line in lines:
+            if BULLET.match(line):
+                items.append(BULLET.sub("", line).strip())
+            elif items and line.strip() and line[:1].isspace():
+                items[-1] += " " + line.strip()
+        return items
+    items = []
+    for part in SENTENCE_END.split(" ".join(answer.split())):
+        if items and (len(part.split()) < 5 or NOT_AN_END.search(items[-1])):
+            items[-1] += " " + part
+        elif part:
+            items.append(part)
+    return items
+
+
+def cold_start(parts):
+    """(index of the quoted question, index of its details block) past a cold start heading
+    in a cell, or None."""
+    head = next((k for k, (kind, text) in enumerate(parts)
+                 if kind == "heading" and COLD.search(text)), None)
+    if head is None:
+        return None
+    quote = next((k for k in range(head + 1, len(parts)) if parts[k][0] == "para"
+                  and parts[k][1].lstrip().startswith(">")), None)
+    if quote is None:
+        return None
+    box = next((k for k in range(quote + 1, len(parts)) if parts[k][0] == "details"), None)
+    return None if box is None else (quote, box)
+
+
+def unquote(text):
+    return " ".join(line.lstrip()[1:].strip() if line.lstrip().startswith(">") else line.strip()
+                    for line in text.split("\n")).strip()
 
 
 def extract(nb, drill):
     """The questions of one parsed solution notebook, in notebook order."""
-    out, topic = [], ""
+    out, topic, loose = [], "", 0
     for cell in nb["cells"]:
         if not isinstance(cell, dict) or cell.get("cell_type") != "markdown":
             continue
@@ -100,16 +160,22 @@ def extract(nb, drill):
             continue
         parts = blocks(notebook.source(cell))
         used, first = set(), None
+        cold = cold_start(parts)
         for k, (kind, text) in enumerate(parts):
             if kind == "heading":
                 topic = text
                 continue
-            pair = None
-            if (kind == "para" and is_prompt(text) and k + 1 < len(parts)
+            pair, label = None, None
+            if cold and k == cold[0]:
+                pair, label = (unquote(text), details_parts(parts[cold[1]][1])[1]), "cold"
+                used.add(cold[1])
+            elif k in used:
+                continue
+            elif (kind == "para" and is_prompt(text) and k + 1 < len(parts)
                     and parts[k + 1][0] == "details"):
                 pair = text.strip(), details_parts(parts[k + 1][1])[1]
                 used.add(k + 1)
-            elif kind == "details" and k not in used:
+            elif kind == "details":
                 summary, body = details_parts(text)
                 m = PROBE_SUMMARY.match(summary)
                 if m and summary[m.end():].strip():
@@ -117,11 +183,32 @@ def extract(nb, drill):
             if pair is None or not pair[1]:
                 continue
             question, answer = pair
-            item = {"id": card_id(drill, question), "drill": drill, "topic": topic,
-                    "kind": "question" if first is None else "probe",
-                    "question": question, "answer": answer, "seconds": seconds_for(answer)}
             if first is not None:
-                item["follows"] = first
-            first = question if first is None else first
+                n = sum(q.get("chain") == first["id"] for q in out) + 1
+                label = first["label"] + "p" + (str(n) if n > 1 else "")
+            elif label is None:
+                m = LABEL.match(question)
+                if m:
+                    label = m.group(1)
+                else:
+                    loose += 1
+                    label = f"P{loose}"
+            item = {"id": card_id(drill, question), "drill": drill, "topic": topic,
+                    "label": label,
+                    "kind": "cold" if label == "cold" else
+                            "question" if first is None else "probe",
+                    "question": question, "answer": answer, "checklist": checklist(answer),
+                    "seconds": seconds_for(answer)}
+            if first is not None:
+                item["follows"], item["chain"] = first["question"], first["id"]
+            first = item if first is None else first
             out.append(item)
     return out
+
+
+def headings(nb):
+    """The headings of a notebook's markdown cells, in order, past its title (the first):
+    the sections to reread."""
+    return [text for cell in nb["cells"] if isinstance(cell, dict)
+            and cell.get("cell_type") == "markdown" and notebook.role(cell)[0] != "instructor"
+            for kind, text in blocks(notebook.source(cell)) if kind == "heading"][1:]

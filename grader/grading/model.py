@@ -38,6 +38,7 @@ class Drill:
     shows: dict = field(default_factory=dict)  # check name -> {result key: label} for feedback
     guard: Optional[Callable] = None  # child-side context manager yielding recorded calls
     samples: dict = field(default_factory=dict)  # sample file name -> "correct" | "stub" | mutant
+    concepts: dict = field(default_factory=dict)  # deck card key -> concept (grader.build.concepts)
     id: str = ""  # set by the loader from the folder name
     folder: str = ""
 

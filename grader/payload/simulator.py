@@ -1,17 +1,22 @@
 """The interview simulator: questions from every drill, a clock per answer, spaced repetition.
 
 `make release` pastes this file into interview_simulator.ipynb after progress.py, followed by
-a cell holding QUESTIONS, extracted from the drills' solution notebooks. It imports only the
-standard library; ipywidgets and IPython are optional (without them everything is printed).
+a cell holding QUESTIONS, the deck built from the drills: cold starts, questions, their
+probes, spot-the-bug cards. It imports only the standard library; ipywidgets and IPython are
+optional (without them everything is printed).
 
-A round draws questions: first those due again (a low self-score brings a question back
-sooner), then ones you have never answered, in random order, then the ones due soonest. For
-each: the question, a countdown while you answer out loud, the model answer, and a self-score
-of 0 (missed it), 1 (partly) or 2 (nailed it). A 0 comes back later in the same round. Scores
-go to progress.json (one card per question), so the next session picks up where this ended.
+A round draws cards: first those due again (a low self-score brings a card back sooner), then
+ones you have never answered, in random order, then the ones due soonest. A question and its
+probes are one unit: a probe is asked right after its question, never alone. For each card:
+the question, a countdown while you answer out loud, the model answer with a checklist to
+tick, and a score of 0 (missed it), 1 (partly) or 2 (nailed it), from your ticks or given
+directly. A 0 brings its unit back later in the same round. Scores go to progress.json (one
+card per question), so the next session picks up where this ended.
 """
+import html
 import random
 import re
+import textwrap
 import threading
 import time
 
@@ -25,40 +30,106 @@ except ImportError:  # no widget support: the round is driven by functions and p
 
 DAY = 24 * 3600
 INTERVALS = [10 * 60, 1 * DAY, 3 * DAY, 7 * DAY, 21 * DAY]  # when a card in box k is due again
-REQUEUE_AFTER = 3  # a 0 comes back after this many other questions, once per round
+FIRST_GOOD_BOX = 2  # a 2 lands at least here: 3 days, then 7, then 21
+REQUEUE_AFTER = 3  # a 0 comes back after this many other cards, once per round
 SCORES = {0: "missed it", 1: "partly", 2: "nailed it"}
+TICK_SHARES = {2: 0.75, 1: 0.4}  # the share of the checklist ticked for a 2, for a 1
+WIDTH = 88  # printed text is wrapped at this many characters, between words
 THREAD_NAME = "dropout-drills-countdown"
+KINDS = {"cold": "Cold start", "question": "Question", "probe": "Pushback",
+         "bug": "Spot the bug"}
+PLURALS = {"cold": "cold starts", "question": "questions", "probe": "pushbacks",
+           "bug": "spot-the-bug cards"}
 
 
 def schedule(score, box, now):
-    """(new box, due time) after a self-score: 0 starts over, 1 repeats soon, 2 moves up."""
+    """(new box, due time) after a self-score: 0 starts over (10 minutes), 1 repeats in a day,
+    2 moves up a box, to 3 days at least, then 7, then 21 days."""
     if score <= 0:
         box = 0
     elif score == 1:
         box = 1
     else:
-        box = min(int(box) + 1, len(INTERVALS) - 1)
+        box = min(max(int(box) + 1, FIRST_GOOD_BOX), len(INTERVALS) - 1)
     return box, now + INTERVALS[box]
 
 
-def draw(questions, cards, n, now, rng):
-    """Up to n questions: the due ones (most overdue first), then unseen ones at random,
-    then those due soonest; the chosen ones are then shuffled so drills interleave."""
-    due = sorted((q for q in questions if q["id"] in cards and cards[q["id"]].get("due", 0) <= now),
-                 key=lambda q: (cards[q["id"]].get("due", 0), cards[q["id"]].get("box", 0)))
-    new = [q for q in questions if q["id"] not in cards]
+def score_from_ticks(ticked, total):
+    """The score a checklist gives: 2 for at least 75 % ticked, 1 for at least 40 %, else 0."""
+    share = ticked / total if total else 0.0
+    return next((s for s, need in TICK_SHARES.items() if share >= need), 0)
+
+
+def units(questions):
+    """The cards grouped as they are asked: each question followed by its probes."""
+    heads, out = {}, []
+    for q in questions:
+        if q.get("chain") in heads:
+            heads[q["chain"]].append(q)
+        else:
+            unit = [q]
+            heads[q["id"]] = unit
+            out.append(unit)
+    return out
+
+
+def _pick(groups, cards, n, now, rng):
+    """Units holding about n cards: due ones (most overdue first), unseen ones at random, then
+    those due soonest."""
+    def due_of(unit):
+        return min((cards[q["id"]].get("due", 0) for q in unit if q["id"] in cards),
+                   default=None)
+    seen = [u for u in groups if due_of(u) is not None]
+    due = sorted((u for u in seen if due_of(u) <= now), key=due_of)
+    new = [u for u in groups if due_of(u) is None]
     rng.shuffle(new)
-    later = sorted((q for q in questions if q["id"] in cards and cards[q["id"]].get("due", 0) > now),
-                   key=lambda q: cards[q["id"]].get("due", 0))
-    chosen = (due + new + later)[:n]
-    rng.shuffle(chosen)
+    later = sorted((u for u in seen if due_of(u) > now), key=due_of)
+    chosen, count = [], 0
+    for unit in due + new + later:
+        if count >= n:
+            break
+        chosen.append(unit)
+        count += len(unit)
     return chosen
+
+
+def draw(questions, cards, n, now, rng, bugs=0):
+    """About n spoken cards (whole units, a question with its probes) and `bugs` spot-the-bug
+    cards, chosen by _pick; the units are shuffled so drills interleave, probes stay put."""
+    spoken = units([q for q in questions if q.get("kind") != "bug"])
+    chosen = _pick(spoken, cards, n, now, rng)
+    chosen += _pick(units([q for q in questions if q.get("kind") == "bug"]), cards, bugs, now,
+                    rng)
+    rng.shuffle(chosen)
+    return [q for unit in chosen for q in unit]
 
 
 def plain(markdown):
     """Markdown as plain text for a terminal-like output: no bold marks, no HTML tags."""
     text = re.sub(r"</?(details|summary)[^>]*>", "", markdown)
     return re.sub(r"\*\*(.+?)\*\*", r"\1", text).strip()
+
+
+def wrap(text, width=WIDTH):
+    """Text wrapped between words at `width`; code blocks, bullets and blank lines kept."""
+    out, fenced = [], False
+    for line in text.split("\n"):
+        if line.strip().startswith("```"):
+            fenced = not fenced
+        if fenced or line.strip().startswith("```") or len(line) <= width:
+            out.append(line)
+            continue
+        indent = re.match(r"\s*(?:[-*]\s+|\d+\.\s+)?", line).group(0)
+        out += textwrap.wrap(line, width, subsequent_indent=" " * len(indent),
+                             break_long_words=False, break_on_hyphens=False)
+    return "\n".join(out)
+
+
+def inline_html(markdown):
+    """One line of markdown as HTML for a widget label: escaped, with bold and code kept."""
+    text = html.escape(markdown, quote=False)
+    text = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", text)
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
 
 
 def fmt_clock(seconds):
@@ -71,16 +142,22 @@ def topic_of(q, titles=None):
     return f"{title} › {q['topic']}" if q.get("topic") else title
 
 
-def weak_topics(questions, cards, titles=None, threshold=1.5):
-    """[(mean last score, topic, answered, total)] for topics under threshold, weakest first."""
+def weak_concepts(questions, cards, threshold=1.5):
+    """[(mean last score, concept name, answered, total, [sections to reread])] for concepts
+    under threshold, weakest first; the sections are those of the low-scored cards."""
     groups = {}
     for q in questions:
-        groups.setdefault(topic_of(q, titles), []).append(cards.get(q["id"]))
+        groups.setdefault(q.get("concept") or q.get("topic", ""), []).append(q)
     out = []
-    for topic, got in groups.items():
-        scores = [c["score"] for c in got if c]
-        if scores and sum(scores) / len(scores) < threshold:
-            out.append((sum(scores) / len(scores), topic, len(scores), len(got)))
+    for concept, qs in groups.items():
+        got = [(q, cards[q["id"]]["score"]) for q in qs if q["id"] in cards]
+        mean = sum(s for _, s in got) / len(got) if got else None
+        if got and mean < threshold:
+            low = sorted(got, key=lambda g: g[1])
+            sections = list(dict.fromkeys(f"{q['drill']} › {q.get('reread') or q.get('topic')}"
+                                          for q, s in low if s < 2))
+            name = qs[0].get("concept_name") or concept
+            out.append((mean, name, len(got), len(qs), sections[:2]))
     return sorted(out)
 
 
@@ -93,17 +170,19 @@ def summary_text(questions, cards, titles=None, round_scores=()):
                      f"{len(round_scores)} answers.")
         missed = [q for q, s in round_scores if s == 0]
         for q in missed:
-            lines.append(f"  missed: {plain(q['question'])[:90]}")
-    weak = weak_topics(questions, cards, titles)
+            lines.append(textwrap.shorten("  missed: " + plain(q["question"]), WIDTH))
+    weak = weak_concepts(questions, cards)
     if weak:
-        lines.append("Weak topics (mean of your last scores, 0-2):")
-        lines += [f"  {mean:.1f}  {topic} ({n} of {total} answered)" for mean, topic, n, total in weak]
+        lines.append("Weak concepts (mean of your last scores, 0-2), and where to reread:")
+        for mean, name, n, total, sections in weak:
+            lines.append(f"  {mean:.1f}  {name} ({n} of {total} answered)")
+            lines += [f"       reread: {s}" for s in sections]
     elif cards:
-        lines.append("No weak topics: every topic you answered averages 1.5 or more.")
+        lines.append("No weak concepts: every concept you answered averages 1.5 or more.")
     seen = sum(q["id"] in cards for q in questions)
     due = sum(q["id"] in cards and cards[q["id"]].get("due", 0) <= time.time() for q in questions)
-    lines.append(f"Answered at least once: {seen} of {len(questions)} questions; due again now: {due}.")
-    return "\n".join(lines)
+    lines.append(f"Answered at least once: {seen} of {len(questions)} cards; due again now: {due}.")
+    return "\n".join(wrap(line) for line in lines)
 
 
 def question_bank(questions, titles=None, path=None):
@@ -113,24 +192,25 @@ def question_bank(questions, titles=None, path=None):
     by_drill = {}
     for q in questions:
         by_drill.setdefault(q["drill"], []).append(q)
-    print(f"{len(questions)} questions from {len(by_drill)} drill{'s' * (len(by_drill) != 1)}:")
+    print(f"{len(questions)} cards from {len(by_drill)} drill{'s' * (len(by_drill) != 1)}:")
     for drill, qs in by_drill.items():
-        probes = sum(q["kind"] == "probe" for q in qs)
+        kinds = ", ".join(f"{sum(q['kind'] == k for q in qs)} {PLURALS[k]}"
+                          for k in PLURALS if any(q["kind"] == k for q in qs))
         seen = sum(q["id"] in cards for q in qs)
-        title = (titles or {}).get(drill, "")
         checks = data["drills"].get(drill, {}).get("checks")
         done = f"; your checks: {checks['passed']} of {checks['total']}" if checks else ""
-        print(f"  {drill}  {title}: {len(qs)} questions ({probes} pushbacks), "
-              f"{seen} answered before{done}")
+        print(wrap(f"  {drill}  {(titles or {}).get(drill, '')}: {len(qs)} cards ({kinds}), "
+                   f"{seen} answered before{done}"))
 
 
 class Round:
     """One round of the simulator: the queue, the current question, the scores so far."""
 
-    def __init__(self, questions, n=8, seed=None, path=None, titles=None, clock=time.time):
+    def __init__(self, questions, n=8, seed=None, path=None, titles=None, clock=time.time,
+                 bugs=1):
         self.questions, self.path, self.titles, self.clock = list(questions), path, titles, clock
         cards = load_progress(path)["cards"]
-        self.queue = draw(self.questions, cards, n, clock(), random.Random(seed))
+        self.queue = draw(self.questions, cards, n, clock(), random.Random(seed), bugs)
         self.size = len(self.queue)
         self.current, self.asked_at, self.scores, self.requeued = None, None, [], set()
 
@@ -160,10 +240,31 @@ class Round:
                     path=self.path, now=now)
         self.scores.append((q, value))
         if value == 0 and q["id"] not in self.requeued:
-            self.requeued.add(q["id"])
-            self.queue.insert(min(REQUEUE_AFTER, len(self.queue)), q)
+            self.requeue(q)
         self.current = None
         return box, due
+
+    def requeue(self, q):
+        """Bring a missed card's unit (its question and probes) back later in the round:
+        after the current unit and REQUEUE_AFTER more cards, at a unit's start."""
+        head = q.get("chain", q["id"])
+        unit = [c for c in self.questions if c["id"] == head or c.get("chain") == head]
+        self.requeued |= {c["id"] for c in unit}
+        at = 0
+        while at < len(self.queue) and self.queue[at].get("chain") == head:
+            at += 1
+        at = min(at + REQUEUE_AFTER, len(self.queue))
+        while at < len(self.queue) and self.queue[at].get("chain"):
+            at += 1
+        self.queue[at:at] = unit
+
+    def score_ticks(self, ticked):
+        """Score the open card from the checklist items ticked (1-based numbers)."""
+        items = (self.current or {}).get("checklist") or []
+        bad = [t for t in ticked if not (isinstance(t, int) and 1 <= t <= len(items))]
+        if bad:
+            raise ValueError(f"tick items by their numbers, 1 to {len(items)}; got {bad}")
+        return self.score(score_from_ticks(len(set(ticked)), len(items)))
 
     def summary(self):
         return summary_text(self.questions, load_progress(self.path)["cards"], self.titles,
@@ -175,11 +276,16 @@ _ROUND = None
 
 
 def _header(r, q):
-    kind = "Pushback" if q["kind"] == "probe" else "Question"
-    head = f"{kind} {r.number} of {r.size}+ · {topic_of(q, r.titles)}"
+    head = f"{KINDS.get(q['kind'], 'Question')} {r.number} of {r.size}+ · {topic_of(q, r.titles)}"
     if q.get("follows"):
-        head += f"\n(a pushback on: {plain(q['follows'])})"
-    return head
+        head += f"\n(a pushback on your answer to: {plain(q['follows'])})"
+    return wrap(head)
+
+
+def checklist_text(q):
+    """The checklist as numbered lines, or '' for a card without one."""
+    items = q.get("checklist") or []
+    return "\n".join(wrap(f"{k}. {plain(item)}") for k, item in enumerate(items, 1))
 
 
 def ask(r=None):
@@ -190,9 +296,9 @@ def ask(r=None):
         print("The round is over.\n" + r.summary())
         return None
     stop = time.strftime("%H:%M:%S", time.localtime(time.time() + q["seconds"]))
-    print(f"{_header(r, q)}\n\n{plain(q['question'])}\n\nAnswer out loud: you have "
-          f"{fmt_clock(q['seconds'])} (until {stop}). Then run reveal(). For a ticking clock "
-          "run countdown() (interrupt the kernel to stop it early).")
+    print(f"{_header(r, q)}\n\n{wrap(plain(q['question']))}\n\n" + wrap(
+        f"Answer out loud: you have {fmt_clock(q['seconds'])} (until {stop}). Then run reveal(). "
+        "For a ticking clock run countdown() (interrupt the kernel to stop it early)."))
     return q
 
 
@@ -220,9 +326,14 @@ def reveal(r=None):
     q = r.current
     took, budget = r.elapsed(), q["seconds"]
     over = " (over time)" if took > budget else ""
+    ticks = checklist_text(q)
+    how = ("Tick what you said: said(1, 3, ...) with the numbers above scores it (2 for 75 % "
+           "or more, 1 for 40 % or more); or score yourself directly: "
+           if ticks else "Score yourself: ")
     print(f"You took {fmt_clock(took)} of {fmt_clock(budget)}{over}.\n\nModel answer:\n\n"
-          f"{plain(q['answer'])}\n\nScore yourself: score(0) missed it, score(1) partly, "
-          "score(2) nailed it.")
+          f"{wrap(plain(q['answer']))}\n\n" + (f"What a strong answer holds:\n{ticks}\n\n"
+                                                 if ticks else "")
+          + wrap(how + "score(0) missed it, score(1) partly, score(2) nailed it."))
 
 
 def score(value, r=None):
@@ -230,6 +341,16 @@ def score(value, r=None):
     r = r or _ROUND
     r.score(value)
     print(f"Recorded {value} ({SCORES[value]}).\n")
+    return ask(r)
+
+
+def said(*ticked, r=None):
+    """Text mode: score the open card from the checklist items you said, then ask the next."""
+    r = r or _ROUND
+    items = len((r.current or {}).get("checklist") or [])
+    r.score_ticks(list(ticked))
+    value = score_from_ticks(len(set(ticked)), items)
+    print(f"{len(set(ticked))} of {items} ticked: recorded {value} ({SCORES[value]}).\n")
     return ask(r)
 
 
@@ -251,14 +372,24 @@ class InterviewWidget:
                                          layout=widgets.Layout(width="60%"))
         self.out = widgets.Output()
         self.ask_button = widgets.Button(description="Ask", icon="play", button_style="success")
-        self.done_button = widgets.Button(description="Done: model answer", icon="eye")
-        self.score_buttons = [widgets.Button(description=f"{k}: {SCORES[k]}") for k in SCORES]
+        # a short label on an auto-width button: the whole label always shows
+        self.done_button = widgets.Button(description="Done", icon="eye",
+                                          tooltip="stop the clock and show the model answer",
+                                          layout=widgets.Layout(width="auto"))
+        self.score_buttons = [widgets.Button(description=f"{k}: {SCORES[k]}",
+                                             layout=widgets.Layout(width="auto"))
+                              for k in SCORES]
+        self.ticks_button = widgets.Button(description="Score my ticks", button_style="info",
+                                           layout=widgets.Layout(width="auto"))
         self.ask_button.on_click(lambda _: self.ask())
         self.done_button.on_click(lambda _: self.reveal())
+        self.ticks_button.on_click(lambda _: self.score_ticks())
         for k, b in enumerate(self.score_buttons):
             b.on_click(lambda _, k=k: self.score(k))
+        self.checks = []
+        self.ticklist = widgets.VBox([])
         self.buttons = widgets.HBox([])
-        self.box = widgets.VBox([self.label, self.bar, self.buttons, self.out])
+        self.box = widgets.VBox([self.label, self.bar, self.out, self.ticklist, self.buttons])
         self.waiting()
 
     def waiting(self):
@@ -266,7 +397,8 @@ class InterviewWidget:
         if not r.queue:
             self.finish()
             return
-        self.label.value = (f"<b>Question {r.number} of {r.size}+</b> · next from "
+        self.label.value = (f"<b>Card {r.number} of {r.size}+</b> · next: "
+                            f"{KINDS.get(r.queue[0]['kind'], 'Question').lower()} from "
                             f"{r.queue[0]['drill']}. Press Ask: the question appears and "
                             "the clock starts.")
         self.bar.value = 0.0
@@ -317,21 +449,39 @@ class InterviewWidget:
 
     def reveal(self):
         q = self.round.current
-        if q is None or self.buttons.children == tuple(self.score_buttons):
+        if q is None or self.done_button not in self.buttons.children:
             return
         self.stop_clock()
         took = self.round.elapsed()
         # append_*: safe from the countdown's thread, where `with self.out:` is not
         self.out.append_display_data(Markdown(f"**Model answer** (you took {fmt_clock(took)} "
                                               f"of {fmt_clock(q['seconds'])})\n\n{q['answer']}"))
-        self.label.value = "<b>Score yourself</b>: did you say what the model answer says?"
-        self.buttons.children = list(self.score_buttons)
+        items = q.get("checklist") or []
+        self.checks = [widgets.Checkbox(value=False, indent=False,
+                                        layout=widgets.Layout(width="auto")) for _ in items]
+        self.ticklist.children = [widgets.HBox([c, widgets.HTMLMath(inline_html(item))])
+                                  for c, item in zip(self.checks, items)]
+        self.label.value = ("<b>Tick what you said</b>, then score your ticks (or score "
+                            "yourself directly)" if items else
+                            "<b>Score yourself</b>: did you say what the model answer says?")
+        self.buttons.children = ([self.ticks_button] if items else []) + self.score_buttons
+
+    def score_ticks(self):
+        ticked = [k for k, c in enumerate(self.checks, 1) if c.value]
+        if self.round.current is None:
+            return
+        self.round.score_ticks(ticked)
+        self._next()
 
     def score(self, value):
         if self.round.current is None:
             return
         self.round.score(value)
+        self._next()
+
+    def _next(self):
         self.out.outputs = ()
+        self.ticklist.children, self.checks = [], []
         self.waiting()
 
     def finish(self):
@@ -343,12 +493,14 @@ class InterviewWidget:
         self.out.append_stdout(self.round.summary() + "\n")
 
 
-def run_interview(questions, n=8, seed=None, path=None, titles=None):
-    """Start a round of n questions: a widget, or printed text with ask/reveal/score."""
+def run_interview(questions, n=8, seed=None, path=None, titles=None, bugs=1):
+    """Start a round of about n spoken cards and `bugs` spot-the-bug cards: a widget, or
+    printed text with ask/reveal/said/score."""
     global _ROUND
-    _ROUND = Round(questions, n=n, seed=seed, path=path, titles=titles)
-    print(f"A round of {_ROUND.size} questions (a missed one comes back once). Answer each out "
-          "loud before you look at the model answer; be strict when you score.")
+    _ROUND = Round(questions, n=n, seed=seed, path=path, titles=titles, bugs=bugs)
+    print(wrap(f"A round of {_ROUND.size} cards (a missed one comes back once, with its "
+               "question). Answer each out loud before you look at the model answer; be strict "
+               "when you tick."))
     if widgets is None:
         print("No widgets here: the round runs as text.\n")
         ask(_ROUND)

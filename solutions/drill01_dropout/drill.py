@@ -42,4 +42,15 @@ DRILL = Drill(
              "Alan Turing_1002_assignsubmission_file_/dropout.ipynb": "buggy/scale_by_keep",
              "hoppergrace_LATE_1003_5003_drill01_dropout.ipynb": "buggy/train_method_flag",
              "noetheremmy_1004_5004_dropout.ipynb": "stub"},
+    # the deck's concept per card: question label, target, or bug:<mutant>
+    concepts={"cold": "purpose", "coldp": "ensemble", "Q1": "purpose", "Q1p": "noise-moments",
+              "Q2": "inverted-scale", "Q3": "train-eval", "Q4": "purpose", "Q5": "ensemble",
+              "Q5p": "implementation", "Q6": "export-fold", "Q6p": "noise-moments",
+              "P1": "implementation", "P2": "train-eval", "F1": "mc-variance", "F2": "bn-shift",
+              "F3": "dropconnect", "F4": "structured", "F5": "drop-path", "F6": "noise-moments",
+              "F7": "purpose", "F8": "purpose", "Dropout": "implementation",
+              "bug:keep_prob_p": "p-notation", "bug:scale_by_p": "p-notation",
+              "bug:scale_by_p_guarded": "p-notation", "bug:train_method_flag": "train-eval",
+              "bug:ignores_training": "train-eval", "bug:eval_rescaled": "inverted-scale",
+              "bug:no_scaling": "inverted-scale", "bug:scale_by_keep": "inverted-scale"},
 )

@@ -17,4 +17,11 @@ DRILL = Drill(
              "Grace Hopper_2002_assignsubmission_file_/export.ipynb": "buggy/export_double_scaling",
              "turingalan_LATE_2003_6003_drill02_export.ipynb": "buggy/export_raw_classic",
              "noetheremmy_2004_6004_export.ipynb": "stub"},
+    # the deck's concept per card: question label, target, or bug:<mutant>
+    concepts={"cold": "export-fold", "Q1": "inverted-scale", "Q2": "inverted-scale",
+              "Q3": "export-fold", "Q4": "export-fold", "Q5": "export-fold", "F1": "export-fold",
+              "F2": "mc-variance", "F3": "ensemble", "F4": "noise-moments", "F5": "dropconnect",
+              "F6": "export-fold", "ClassicDropout": "inverted-scale",
+              "export_weights": "export-fold", "engine_forward": "export-fold",
+              "bug:classic_keep_prob_p": "p-notation"},
 )

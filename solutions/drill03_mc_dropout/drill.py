@@ -16,4 +16,10 @@ DRILL = Drill(
              "Zoubin Ghahramani_3002_assignsubmission_file_/mc.ipynb": "buggy/train_mode",
              "houlsbyneil_3003_7003_drill03_mc_dropout.ipynb": "buggy/no_restore",
              "kendallalex_3004_7004_mc.ipynb": "stub"},
+    # the deck's concept per card: question label, target, or bug:<mutant>
+    concepts={"cold": "mc-variance", "Q1": "mc-variance", "Q2": "mc-variance", "Q3": "mc-variance",
+              "Q4": "ensemble", "Q5": "mc-variance", "F1": "mc-variance", "F2": "mc-variance",
+              "F3": "train-eval", "F4": "bn-shift", "F5": "mc-variance", "F6": "mc-variance",
+              "enable_mc_dropout": "train-eval", "mc_predict": "mc-variance",
+              "mc_classify": "mc-variance"},
 )

@@ -22,4 +22,12 @@ DRILL = Drill(
              "Sophie Germain_4002_assignsubmission_file_/variants.ipynb": "buggy/dp_per_element",
              "kovalevskayasofia_LATE_4003_8003_drill04_variants.ipynb": "buggy/db_no_rescale",
              "hypatiaalexandria_4004_8004_variants.ipynb": "stub"},
+    # the deck's concept per card: question label, target, or bug:<mutant>
+    concepts={"cold": "structured", "Q1": "structured", "Q1p": "drop-path", "Q2": "structured",
+              "Q3": "structured", "Q4": "drop-path", "Q5": "dropconnect", "Q6": "noise-moments",
+              "Q6p": "bn-shift", "F1": "structured", "F2": "structured", "F3": "structured",
+              "F4": "drop-path", "F5": "noise-moments", "F6": "purpose",
+              "SpatialDropout2d": "structured", "DropBlock2d": "structured",
+              "DropPath": "drop-path", "DropConnectLinear": "dropconnect",
+              "GaussianDropout": "noise-moments"},
 )

@@ -16,4 +16,10 @@ DRILL = Drill(
              "Christian Szegedy_5002_assignsubmission_file_/bn.ipynb": "buggy/variance_only_on_var",
              "lixiang_LATE_5003_9003_drill05_batchnorm.ipynb": "buggy/recal_dropout_on",
              "baldipierre_5004_9004_bn.ipynb": "stub"},
+    # the deck's concept per card: question label, target, or bug:<mutant>
+    concepts={"cold": "bn-shift", "Q1": "bn-shift", "Q2": "bn-shift", "Q3": "bn-shift",
+              "Q4": "ensemble", "Q5": "bn-shift", "F1": "bn-shift", "F2": "bn-shift",
+              "F3": "ensemble", "F4": "ensemble", "F5": "bn-shift", "F6": "ensemble",
+              "dropout_variance": "bn-shift", "recalibrate_bn": "bn-shift",
+              "mask_ensemble": "ensemble"},
 )

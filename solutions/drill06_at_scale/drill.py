@@ -17,4 +17,10 @@ DRILL = Drill(
              "hennessyj_6002_1602_drill06_at_scale.ipynb": "buggy/saves_mask",
              "pattersond_LATE_6003_1603_scale.ipynb": "buggy/fresh_backward_mask",
              "lattnerc_6004_1604_at_scale.ipynb": "stub"},
+    # the deck's concept per card: question label, target, or bug:<mutant>
+    concepts={"cold": "mask-memory", "Q1": "mask-memory", "Q2": "fused-kernels",
+              "Q3": "seeded-masks", "Q4": "seeded-masks", "Q5": "fused-kernels",
+              "Q6": "mask-memory", "F1": "mask-memory", "F2": "mask-memory", "F3": "mask-memory",
+              "F4": "seeded-masks", "F5": "seeded-masks", "SeededDropout": "seeded-masks",
+              "saved_bytes": "mask-memory", "dropout_memory": "mask-memory"},
 )
