@@ -1,4 +1,6 @@
-"""The visible checks for drill 04 (five dropout variants), three per module, defined once.
+"""The notebook's checks for drill 04 (five dropout variants), defined once: three narrated
+checks per module, a stress tier for the rest of the spec (property_checks, which hidden.py
+runs on other inputs), and the graded hints hint(...) prints (HINTS).
 
 `make release` pastes this file into the student notebook after the check kit, and the
 grader imports it, so it may only import torch, the standard library and the kit.
@@ -588,15 +590,13 @@ def verdict_gd_gaussian(cases, results):
 # ===================== The stress tier ===================================================
 # The properties the grader also tests, with these builders and verdicts, on other inputs
 # (hidden.py): here each runs on this notebook's own seeds and sizes.
-VALID_P = "[0, 1)"
-
-
 def target_args(target, p):
     """Constructor arguments of each target with drop probability p."""
     return {SD: (p,), DB: (p, 3), DP: (p,), DC: (4, 3, p), GD: (p,)}[target]
 
 
 def p_of(target, c):
+    """The drop probability a case's constructor arguments hold."""
     return c["args"][2] if target == DC else c["args"][0]
 
 

@@ -1,4 +1,6 @@
-"""The visible checks for drill 05 (dropout meets BatchNorm; the exact ensemble).
+"""The notebook's checks for drill 05 (dropout meets BatchNorm; the exact ensemble): eight
+narrated checks, a stress tier for the rest of the spec (property_checks, which hidden.py
+runs on other inputs), and the graded hints hint(...) prints (HINTS).
 
 `make release` pastes this file into the student notebook after the check kit, and the
 grader imports it, so it imports only torch, the standard library and the kit.
