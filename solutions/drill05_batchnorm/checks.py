@@ -1,4 +1,6 @@
-"""The visible checks for drill 05 (dropout meets BatchNorm; the exact ensemble).
+"""The notebook's checks for drill 05 (dropout meets BatchNorm; the exact ensemble): eight
+narrated checks, a stress tier for the rest of the spec (property_checks, which hidden.py
+runs on other inputs), and the graded hints hint(...) prints (HINTS).
 
 `make release` pastes this file into the student notebook after the check kit, and the
 grader imports it, so it imports only torch, the standard library and the kit.
@@ -10,6 +12,7 @@ hand-written BatchNorm pass for the running statistics, itertools enumeration fo
 """
 import copy
 import itertools
+import math
 
 import torch
 import torch.nn as nn
@@ -540,6 +543,219 @@ def verdict_identity(cases, results):
                   f"(the arithmetic mean is {ari:.3f} away)")
 
 
+# === The stress tier ======================================================================
+# The properties the grader also tests, with these builders and verdicts, on other inputs
+# (hidden.py): here each runs on this notebook's own seeds, sizes and values of p. All are
+# deterministic (exact up to rounding), so none fails a correct answer by chance.
+def cases_variance_many_p(seed, ps, shape=(3, 4)):
+    """Means (one of them exactly 0) and variances drawn from seed, at every p of ps."""
+    def cases():
+        gen = torch.Generator().manual_seed(seed)
+        mean = torch.randn(*shape, generator=gen, dtype=torch.float64) * 2
+        mean.view(-1)[0] = 0.0
+        var = torch.rand(*shape, generator=gen, dtype=torch.float64) * 3 + 0.1
+        return [{"mean": mean, "var": var, "p": p} for p in ps]
+    return cases
+
+
+def verdict_variance_many_p(cases, results):
+    """Deterministic: float64 closed form (the one the sampling check confirms), rtol 1e-9."""
+    if shape_problem_variance(cases, results):
+        return False, "the outputs' shape differs from the input's: work elementwise"
+    for c, r in zip(cases, results):
+        want = variance_formulas(c["mean"], c["var"], c["p"])["right"]
+        if not torch.allclose(r["train"].double(), want, rtol=1e-9, atol=1e-12):
+            hint = name_train_bug(c["mean"], c["var"], c["p"], r["train"])
+            return False, (hint or "train_var is off") + " (at other values of p)"
+        hint = eval_hint(c, r["eval"], show=False)
+        if hint:
+            return False, hint + " (at other values of p)"
+        if not r["inputs_intact"]:
+            return False, "mean or var was modified in place: compute new tensors"
+    return True, "train and eval variance right for p from 0 to near 1"
+
+
+def cases_variance_dtype(shape, p):
+    """float32 means and variances of the given shape, evenly spaced."""
+    def cases():
+        n = math.prod(shape)
+        return [{"mean": torch.linspace(-2, 2, n).reshape(shape),
+                 "var": torch.linspace(0.1, 3, n).reshape(shape), "p": p}]
+    return cases
+
+
+def verdict_variance_dtype(cases, results):
+    """Deterministic: float32 rounding (rtol 1e-5)."""
+    c, r = cases[0], results[0]
+    if shape_problem_variance(cases, results):
+        return False, "the outputs' shape differs from the input's: work elementwise"
+    for key in ("train", "eval"):
+        if r[key].dtype != c["mean"].dtype:
+            return False, (f"{key}_var came back in another dtype than its inputs: keep the "
+                           "input's dtype (no torch.tensor(..., dtype=...) or .double())")
+    want = variance_formulas(c["mean"].double(), c["var"].double(), c["p"])["right"]
+    if not torch.allclose(r["train"].double(), want, rtol=1e-5):
+        return False, name_train_bug(c["mean"], c["var"], c["p"], r["train"]) or \
+            "train_var is off for float32 input"
+    if eval_hint(c, r["eval"], show=False):
+        return False, eval_hint(c, r["eval"], show=False)
+    return True, "float32 in, float32 out, elementwise"
+
+
+def make_conv_net(seed=3):
+    """Conv-BN2d-ReLU-Dropout2d-Conv-BN2d-ReLU-Flatten-Dropout-Linear-BN1d on 8x8 inputs,
+    with stale running statistics."""
+    torch.manual_seed(seed)
+    net = nn.Sequential(nn.Conv2d(3, 6, 3), nn.BatchNorm2d(6), nn.ReLU(), nn.Dropout2d(0.3),
+                        nn.Conv2d(6, 5, 3), nn.BatchNorm2d(5), nn.ReLU(), nn.Flatten(),
+                        nn.Dropout(0.4), nn.Linear(5 * 4 * 4, 7), nn.BatchNorm1d(7))
+    return _stale(net, torch.randn(16, 3, 8, 8) + 0.5)
+
+
+def cases_recal_conv(seed, n, batch_size):
+    """A conv net (BatchNorm2d and Dropout2d too) and n inputs in batches of batch_size."""
+    @one_thread
+    def cases():
+        gen = torch.Generator().manual_seed(seed)
+        return [recal_case(make_conv_net(seed), torch.randn(n, 3, 8, 8, generator=gen),
+                           batch_size=batch_size)]
+    return cases
+
+
+def cases_recal_batches(seed, n, sizes):
+    """The MLP in float64 and float32, n inputs, batch sizes that do not divide n."""
+    @one_thread
+    def cases():
+        gen = torch.Generator().manual_seed(seed)
+        x = torch.randn(n, 8, generator=gen, dtype=torch.float64)
+        return [recal_case(make_recal_net(seed=seed + 1), x, batch_size=sizes[0]),
+                recal_case(make_recal_net(seed=seed + 2, dtype=torch.float32), x.float(),
+                           batch_size=sizes[1])]
+    return cases
+
+
+@one_thread
+def verdict_recal_other(cases, results):
+    """Deterministic: a hand computation, to float32 / float64 rounding."""
+    for c, r in zip(cases, results):
+        if not _close(r["stats"], c["reference"], c["dtype"]):
+            return False, recal_hint(c, r)
+        if any(r["training"]):
+            return False, "the model is left (partly) in training mode: finish with model.eval()"
+    return True, "running statistics right"
+
+
+def cases_ensemble_many(specs):
+    """specs: ens_case keyword arguments, one case each."""
+    return one_thread(lambda: [ens_case(**s) for s in specs])
+
+
+def verdict_ensemble_many(cases, results):
+    """Deterministic: 1e-6 (float64) or 2e-5 (float32) against an independent enumeration."""
+    for c, r in zip(cases, results):
+        for key in ENSEMBLE_KEYS:
+            problem = ensemble_problem(c, r, key, show=False)
+            if problem:
+                return False, problem + " (other widths, p or dtypes)"
+    return True, "all three predictions right for other widths, p, classes and dtypes"
+
+
+def cases_ensemble_train_mode(**spec):
+    return one_thread(lambda: [ens_case(train_mode=True, **spec)])
+
+
+def verdict_ensemble_train_mode(cases, results):
+    """Deterministic: the answer may not depend on the mode the model arrives in."""
+    c, r = cases[0], results[0]
+    for key in ENSEMBLE_KEYS:
+        problem = ensemble_problem(c, r, key, show=False)
+        if problem:
+            if key == "weight_scaled":
+                return False, ("'weight_scaled' is wrong for a model handed over in train "
+                               "mode: switch to eval mode (dropout off) for it")
+            return False, problem + " (model handed over in train mode)"
+        if not torch.equal(r[key], r["again"].get(key, torch.empty(0))):
+            return False, f"'{key}' changed between two calls: no random masks"
+    return True, "the same exact answer whatever mode the model is in"
+
+
+def property_checks(names=None, after=None, variance_ps=(0.0, 0.2, 0.6, 0.95),
+                    variance_seed=40, dtype_case=((2, 4), 0.4), conv=(41, 45, 16),
+                    batches=(42, 100, (64, 30)),
+                    ensembles=({"n_units": 2, "depth": 1, "p": 0.6, "seed": 43, "batch": 2,
+                                "n_classes": 3},
+                               {"n_units": 10, "depth": 2, "p": 0.15, "seed": 44, "batch": 3},
+                               {"n_units": 4, "depth": 0, "p": 0.85, "seed": 45, "batch": 5,
+                                "dtype": torch.float32}),
+                    train_mode={"n_units": 5, "depth": 1, "p": 0.4, "seed": 46, "batch": 4}):
+    """The property checks, [Check], on the inputs given: the stress tier with these
+    defaults, the hidden checks with the grader's. names maps a check's key to its name;
+    after maps it to the checks whose failure explains its own."""
+    names, after = names or {}, after or {}
+
+    def mk(key, title, target, hint, prepare, execute, judge, base=()):
+        return Check(names.get(key, key), title, target, hint, prepare, execute, judge,
+                     tuple(base) + tuple(after.get(key, ())))
+    return [
+        mk("variance_many_p", "variance at p far from 0.3", "dropout_variance",
+           "(var + mean^2)/(1-p) - mean^2 for every p in [0, 1)",
+           cases_variance_many_p(variance_seed, variance_ps), run_variance,
+           verdict_variance_many_p),
+        mk("variance_dtype", "variance keeps dtype and shape", "dropout_variance",
+           "elementwise, in the input's dtype", cases_variance_dtype(*dtype_case),
+           run_variance, verdict_variance_dtype),
+        mk("recal_conv", "recalibration of a conv net", "recalibrate_bn",
+           "every _BatchNorm (2d too), dropout of every kind off", cases_recal_conv(*conv),
+           run_recal, verdict_recal_other, ("recal_stats",)),
+        mk("recal_batches", "recalibration with a ragged last batch", "recalibrate_bn",
+           "every example counts; batches of batch_size, the last one smaller",
+           cases_recal_batches(*batches), run_recal, verdict_recal_other, ("recal_stats",)),
+        mk("ensemble_many", "ensemble at other widths, p and dtypes", "mask_ensemble",
+           "any width, any p in [0, 1), float32 and float64",
+           cases_ensemble_many(ensembles), run_ensemble, verdict_ensemble_many),
+        mk("ensemble_train_mode", "ensemble of a model in train mode", "mask_ensemble",
+           "exact and repeatable whatever the model's mode",
+           cases_ensemble_train_mode(**train_mode), run_ensemble,
+           verdict_ensemble_train_mode),
+    ]
+
+
+STRESS_NAMES = {"variance_many_p": "variance_far_p", "variance_dtype": "variance_float32",
+                "recal_conv": "recal_conv_net", "recal_batches": "recal_ragged",
+                "ensemble_many": "ensemble_sizes", "ensemble_train_mode": "ensemble_any_mode"}
+
+
+HINTS = {
+    "dropout_variance": [
+        "Write the training output as y = m x / (1 - p), m a keep indicator independent of x, "
+        "and work out its first two moments; at eval, dropout changes nothing.",
+        "E[y] is still the mean. E[y^2] = E[m^2] E[x^2] / (1 - p)^2 with E[m^2] = 1 - p, "
+        "and E[x^2] = var + mean^2.",
+        "train_var = (var + mean^2) / (1 - p) - mean^2 (the mean term is what var / (1 - p) "
+        "forgets), eval_var = var; plain elementwise tensor arithmetic keeps the shape and "
+        "dtype, and new tensors leave the inputs alone."],
+    "recalibrate_bn": [
+        "While the batches go through, two things must hold at once: dropout off and every "
+        "BatchNorm collecting statistics. model.train() turns both on and model.eval() both "
+        "off, so set the modes module by module.",
+        "Put the whole model in eval mode, then only the _BatchNorm modules (1d, 2d and 3d) "
+        "in train mode; reset their running statistics and set their momentum to None, so "
+        "that every batch counts equally and nothing old remains.",
+        "Feed x.split(batch_size) under torch.no_grad(), the last, smaller batch included; "
+        "then restore each BatchNorm's saved momentum and finish with model.eval()."],
+    "mask_ensemble": [
+        "Split the Sequential at its Dropout: the part before gives h once, the part after "
+        "gives the logits for any mask. Exact means no sampling: go through every mask, in "
+        "eval mode, and give the model back in the mode it came in.",
+        "Each of the 2^n masks is a row of binary digits; its probability is "
+        "(1 - p)^kept * p^dropped, and its net sees m * h / (1 - p). All masks fit in one "
+        "batch of shape (2^n, batch, n).",
+        "arithmetic: the probability-weighted sum of the softmaxes; geometric: the softmax "
+        "of the probability-weighted sum of log-softmaxes (which renormalises it); "
+        "weight_scaled: the softmax of the eval-mode model on x."],
+}
+
+
 VISIBLE = CheckSet("Dropout and BatchNorm checks", [
     Check("variance_train", "train variance matches sampling", "dropout_variance",
           "Var(m x/(1-p)) = (var + mean^2)/(1-p) - mean^2",
@@ -569,5 +785,5 @@ VISIBLE = CheckSet("Dropout and BatchNorm checks", [
           "logits affine in the mask, so the geometric mean is softmax(E[logits])",
           cases_identity, run_ensemble, verdict_identity,
           after=("ensemble_geometric", "ensemble_weight_scaled")),
-])
+], stress=property_checks(names=STRESS_NAMES))
 check, run_all_checks, stress_test = VISIBLE.check, VISIBLE.scoreboard, VISIBLE.stress_test

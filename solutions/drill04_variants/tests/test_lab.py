@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from solutions.drill04_variants import lab
-from solutions.drill04_variants.checks import (binary_weight, block_structure_ok, decode_masks,
-                                               dropblock_gamma, dropblock_stats)
+from solutions.drill04_variants.checks import (all_over, binary_weight, block_structure_ok,
+                                               decode_masks, dropblock_gamma, dropblock_stats)
 from solutions.drill04_variants.tests.reference import namespace
 
 
@@ -33,6 +33,18 @@ def test_dropblock_stats_match_the_reference_module():
     mu, var = dropblock_stats(0.2, 3, 8, 8)
     assert abs(counts.mean().item() - mu) < 6 * math.sqrt(var / 4000)
     assert counts.var().item() == pytest.approx(var, rel=0.15)
+
+
+def test_all_over_is_a_reduction_over_several_dims():
+    """all_over stands in for Tensor.all(dim=tuple), which torch 2.1 lacks."""
+    gen = torch.Generator().manual_seed(0)
+    t = torch.rand(3, 4, 2, 5, generator=gen) < 0.9
+    for dims in ((1,), (2, 3), (1, 2, 3), (0, 2)):
+        want = t
+        for d in sorted(dims, reverse=True):
+            want = want.all(dim=d)
+        assert torch.equal(all_over(t, dims), want), dims
+    assert torch.equal(all_over(t, ()), t)
 
 
 def test_block_structure_detects_stray_units():

@@ -155,7 +155,7 @@ def test_samples_name_existing_mutants():
 
 # --- the reference computations inside the checks -------------------------------------
 def test_reference_bn_stats_matches_pytorch_on_a_conv_net():
-    from solutions.drill05_batchnorm.hidden import make_conv_net
+    from solutions.drill05_batchnorm.checks import make_conv_net
     net = make_conv_net()
     x = torch.randn(45, 3, 8, 8)
     want = checks.reference_bn_stats(net, x, 16)

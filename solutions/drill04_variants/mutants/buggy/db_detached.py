@@ -1,4 +1,4 @@
-# bug: db_gradient
+# bug: db_gradient, db_gradient_mask
 # hint: no gradient reached the input
 import math
 

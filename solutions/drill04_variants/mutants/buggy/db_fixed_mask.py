@@ -1,4 +1,4 @@
-# bug: db_fresh_mask
+# bug: db_fresh_mask, db_fresh_each_call
 # hint: new mask in every forward
 import math
 

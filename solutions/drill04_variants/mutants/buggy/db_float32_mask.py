@@ -1,4 +1,4 @@
-# bug: db_dtype
+# bug: db_dtype, db_dtype_kept
 # hint: keep the input's dtype
 import math
 

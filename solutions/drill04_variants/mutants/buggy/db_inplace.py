@@ -1,4 +1,4 @@
-# bug: db_input_unchanged, db_gradient
+# bug: db_input_unchanged, db_gradient, db_input_kept, db_gradient_mask
 # hint: in place
 import math
 

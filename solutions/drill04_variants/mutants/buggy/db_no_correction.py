@@ -1,4 +1,4 @@
-# bug: db_drop_rate
+# bug: db_drop_rate, db_gamma_rate
 # hint: feature-size correction
 import math
 

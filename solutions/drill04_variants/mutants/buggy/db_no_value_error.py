@@ -1,4 +1,4 @@
-# bug: db_bad_p
+# bug: db_bad_p, db_p_range
 # hint: raise ValueError
 import math
 

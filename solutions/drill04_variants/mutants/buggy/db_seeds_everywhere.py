@@ -1,4 +1,4 @@
-# bug: db_whole_blocks, db_drop_rate
+# bug: db_whole_blocks, db_drop_rate, db_gamma_rate
 # hint: whole block fits
 import math
 

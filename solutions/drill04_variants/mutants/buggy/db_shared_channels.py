@@ -1,4 +1,4 @@
-# bug: db_per_map
+# bug: db_per_map, db_each_map
 # hint: correlated across channels
 import math
 

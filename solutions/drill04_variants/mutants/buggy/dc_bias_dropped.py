@@ -1,4 +1,4 @@
-# bug: dc_bias_kept, dc_gradient
+# bug: dc_bias_kept, dc_gradient, dc_bias_whole, dc_gradient_mask
 # hint: bias was dropped
 import math
 

@@ -1,4 +1,4 @@
-# bug: dc_gradient
+# bug: dc_gradient, dc_gradient_mask
 # hint: no gradient reached the weight
 import math
 

@@ -1,4 +1,4 @@
-# bug: dc_fresh_mask
+# bug: dc_fresh_mask, dc_fresh_each_call
 # hint: new mask in every forward
 import math
 

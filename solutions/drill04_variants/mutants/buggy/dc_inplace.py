@@ -1,4 +1,4 @@
-# bug: dc_input_unchanged, dc_gradient
+# bug: dc_input_unchanged, dc_gradient, dc_input_kept, dc_gradient_mask
 # hint: in place
 import math
 

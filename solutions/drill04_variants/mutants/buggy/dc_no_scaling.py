@@ -1,4 +1,4 @@
-# bug: dc_weight_mask, dc_per_sample, dc_gradient, dc_fresh_mask
+# bug: dc_weight_mask, dc_per_sample, dc_gradient, dc_fresh_mask, dc_fresh_each_call, dc_gradient_mask
 # hint: scale by 1 / (1 - p)
 import math
 

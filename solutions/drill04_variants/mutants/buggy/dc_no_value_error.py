@@ -1,4 +1,4 @@
-# bug: dc_bad_p
+# bug: dc_bad_p, dc_p_range
 # hint: raise ValueError
 import math
 

@@ -1,4 +1,4 @@
-# bug: dp_whole_samples, dp_drop_rate, dp_independent, dp_fresh_mask
+# bug: dp_whole_samples, dp_drop_rate, dp_independent, dp_fresh_mask, dp_far_p_rate, dp_each_sample, dp_fresh_each_call
 # hint: one decision per sample
 import math
 

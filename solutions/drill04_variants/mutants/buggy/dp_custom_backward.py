@@ -1,4 +1,4 @@
-# bug: dp_gradient
+# bug: dp_gradient, dp_gradient_mask
 # hint: same mask and scale
 import math
 

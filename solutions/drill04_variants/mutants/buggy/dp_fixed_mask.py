@@ -1,4 +1,4 @@
-# bug: dp_fresh_mask
+# bug: dp_fresh_mask, dp_fresh_each_call
 # hint: new mask in every forward
 import math
 

@@ -1,4 +1,4 @@
-# bug: dp_dtype
+# bug: dp_dtype, dp_dtype_kept
 # hint: keep the input's dtype
 import math
 

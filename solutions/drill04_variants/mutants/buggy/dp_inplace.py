@@ -1,4 +1,4 @@
-# bug: dp_input_unchanged, dp_gradient
+# bug: dp_input_unchanged, dp_gradient, dp_input_kept, dp_gradient_mask
 # hint: in place
 import math
 

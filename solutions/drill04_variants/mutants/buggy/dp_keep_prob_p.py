@@ -1,4 +1,4 @@
-# bug: dp_drop_rate
+# bug: dp_drop_rate, dp_far_p_rate
 # hint: DROP probability
 import math
 

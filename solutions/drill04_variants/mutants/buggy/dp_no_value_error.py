@@ -1,4 +1,4 @@
-# bug: dp_bad_p
+# bug: dp_bad_p, dp_p_range
 # hint: raise ValueError
 import math
 

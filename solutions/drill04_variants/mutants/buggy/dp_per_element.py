@@ -1,4 +1,4 @@
-# bug: dp_whole_samples, dp_independent, dp_fresh_mask
+# bug: dp_whole_samples, dp_independent, dp_fresh_mask, dp_each_sample, dp_fresh_each_call
 # hint: one decision per SAMPLE
 import math
 

@@ -1,4 +1,4 @@
-# bug: gd_moments, gd_gradient
+# bug: gd_moments, gd_gradient, gd_gradient_mask
 # hint: MULTIPLICATIVE
 import math
 

@@ -1,4 +1,4 @@
-# bug: gd_gradient
+# bug: gd_gradient, gd_gradient_mask
 # hint: no gradient reached the input
 import math
 

@@ -1,4 +1,4 @@
-# bug: gd_fresh_noise
+# bug: gd_fresh_noise, gd_fresh_each_call
 # hint: new noise in every forward
 import math
 

@@ -1,4 +1,4 @@
-# bug: gd_dtype
+# bug: gd_dtype, gd_dtype_kept
 # hint: keep the input's dtype
 import math
 

@@ -1,4 +1,4 @@
-# bug: gd_input_unchanged, gd_gradient
+# bug: gd_input_unchanged, gd_gradient, gd_input_kept, gd_gradient_mask
 # hint: in place
 import math
 

@@ -1,4 +1,4 @@
-# bug: gd_bad_p
+# bug: gd_bad_p, gd_p_range
 # hint: raise ValueError
 import math
 

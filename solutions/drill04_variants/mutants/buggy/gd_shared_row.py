@@ -1,4 +1,4 @@
-# bug: gd_independent
+# bug: gd_independent, gd_each_element
 # hint: one independent value per element
 import math
 

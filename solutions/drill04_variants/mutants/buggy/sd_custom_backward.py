@@ -1,4 +1,4 @@
-# bug: sd_gradient
+# bug: sd_gradient, sd_gradient_mask
 # hint: same mask and scale
 import math
 

@@ -1,4 +1,4 @@
-# bug: sd_fresh_mask
+# bug: sd_fresh_mask, sd_fresh_each_call
 # hint: new mask in every forward
 import math
 

@@ -1,4 +1,4 @@
-# bug: sd_dtype
+# bug: sd_dtype, sd_dtype_kept
 # hint: keep the input's dtype
 import math
 

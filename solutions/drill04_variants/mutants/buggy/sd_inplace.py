@@ -1,4 +1,4 @@
-# bug: sd_input_unchanged, sd_gradient
+# bug: sd_input_unchanged, sd_gradient, sd_input_kept, sd_gradient_mask
 # hint: in place
 import math
 

@@ -1,4 +1,4 @@
-# bug: sd_bad_p
+# bug: sd_bad_p, sd_p_range
 # hint: raise ValueError
 import math
 

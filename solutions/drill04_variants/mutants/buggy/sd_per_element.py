@@ -1,4 +1,4 @@
-# bug: sd_whole_channels, sd_drop_rate, sd_independent, sd_fresh_mask
+# bug: sd_whole_channels, sd_drop_rate, sd_independent, sd_fresh_mask, sd_each_map, sd_fresh_each_call
 # hint: ONE decision per (sample, channel)
 import math
 

@@ -1,4 +1,4 @@
-# bug: sd_independent
+# bug: sd_independent, sd_each_map
 # hint: correlated across channels
 import math
 

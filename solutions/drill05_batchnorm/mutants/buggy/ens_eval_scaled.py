@@ -1,4 +1,4 @@
-# bug: ensemble_weight_scaled, geometric_identity, ensemble_many, ensemble_train_mode
+# bug: ensemble_weight_scaled, geometric_identity, ensemble_many, ensemble_train_mode, ensemble_sizes, ensemble_any_mode
 # hint: multiplies by (1-p) at eval
 import torch
 import torch.nn as nn

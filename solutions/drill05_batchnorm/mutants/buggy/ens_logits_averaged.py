@@ -1,4 +1,4 @@
-# bug: ensemble_arithmetic, ensemble_many, ensemble_train_mode
+# bug: ensemble_arithmetic, ensemble_many, ensemble_train_mode, ensemble_sizes, ensemble_any_mode
 # hint: holds the geometric mean
 import torch
 import torch.nn as nn

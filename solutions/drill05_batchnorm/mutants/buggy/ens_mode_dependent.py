@@ -1,4 +1,4 @@
-# bug: ensemble_train_mode
+# bug: ensemble_train_mode, ensemble_any_mode
 # hint: switch to eval mode
 import torch
 import torch.nn as nn

@@ -1,4 +1,4 @@
-# bug: ensemble_arithmetic, ensemble_geometric, geometric_identity, ensemble_many, ensemble_train_mode
+# bug: ensemble_arithmetic, ensemble_geometric, geometric_identity, ensemble_many, ensemble_train_mode, ensemble_sizes, ensemble_any_mode
 # hint: not divided by (1-p)
 import torch
 import torch.nn as nn

@@ -1,4 +1,4 @@
-# bug: ensemble_arithmetic, ensemble_geometric, geometric_identity, ensemble_many
+# bug: ensemble_arithmetic, ensemble_geometric, geometric_identity, ensemble_many, ensemble_sizes, ensemble_any_mode
 # hint: weights every mask equally
 import torch
 import torch.nn as nn

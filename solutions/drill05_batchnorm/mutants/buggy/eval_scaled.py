@@ -1,4 +1,4 @@
-# bug: variance_eval, variance_many_p, variance_dtype
+# bug: variance_eval, variance_many_p, variance_dtype, variance_far_p, variance_float32
 # hint: eval mode is the identity
 def dropout_variance(mean, var, p):
     # scales at eval as if dropout were not inverted

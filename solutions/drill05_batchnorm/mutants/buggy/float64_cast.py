@@ -1,4 +1,4 @@
-# bug: variance_dtype
+# bug: variance_dtype, variance_float32
 # hint: keep the input's dtype
 def dropout_variance(mean, var, p):
     mean, var = mean.double(), var.double()

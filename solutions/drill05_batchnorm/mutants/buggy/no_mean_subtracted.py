@@ -1,4 +1,4 @@
-# bug: variance_train, variance_many_p, variance_dtype
+# bug: variance_train, variance_many_p, variance_dtype, variance_far_p, variance_float32
 # hint: subtract the squared mean
 def dropout_variance(mean, var, p):
     # returns E[y^2], not the variance

@@ -1,4 +1,4 @@
-# bug: recal_conv
+# bug: recal_conv, recal_conv_net
 # hint: _BatchNorm, 1d/2d/3d
 import torch
 import torch.nn as nn

@@ -1,4 +1,4 @@
-# bug: recal_stats, recal_conv, recal_batches
+# bug: recal_stats, recal_conv, recal_batches, recal_conv_net, recal_ragged
 # hint: dropout was on during recalibration
 import torch
 import torch.nn as nn

@@ -1,4 +1,4 @@
-# bug: recal_mode, recal_conv, recal_batches
+# bug: recal_mode, recal_conv, recal_batches, recal_conv_net, recal_ragged
 # hint: finish with model.eval()
 import torch
 import torch.nn as nn

@@ -1,4 +1,4 @@
-# bug: recal_stats, recal_conv, recal_batches
+# bug: recal_stats, recal_conv, recal_batches, recal_conv_net, recal_ragged
 # hint: old statistics leaked in
 import torch
 import torch.nn as nn
