@@ -17,7 +17,8 @@ from grader.grading import drills
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW = ROOT / ".github" / "workflows" / "ci.yml"
 # a token with a slash or a file suffix, as a path in a shell line is written
-PATH = re.compile(r"(?<![\w$./-])(?:[\w.*${}-]+/)+[\w.*${}-]*|(?<![\w/.-])[\w-]+\.(?:txt|ipynb|cfg|py|yml)\b")
+PATH = re.compile(r"(?<![\w$./-])(?:[\w.*${}-]+/)+[\w.*${}-]*"
+                  r"|(?<![\w/.-])[\w-]+\.(?:txt|ipynb|cfg|py|yml)\b")
 MADE_BY_THE_RUN = (".venv/", "executed/", "/")  # created by the job itself, or absolute
 
 

@@ -28,6 +28,7 @@ MEASURED = {
     "rmse_far_over_data": (8.931, 11.34),  # seed 0: 10.37
     "cover_data_mc_only": (0.5075, 0.6725),  # seed 0: 0.6475
     "cover_data_total": (0.895, 0.955),  # seed 0: 0.9425
+    "cover_gap_total": (0.545, 1),  # seed 0: 0.9775
     "cover_far_total": (0.0375, 0.125),  # seed 0: 0.0925
     "spread_p03_over_p005_data": (1.825, 2.428),  # seed 0: 2.241
     "spread_p03_over_p005_gap": (1.794, 2.527),  # seed 0: 2.184
@@ -38,6 +39,9 @@ MEASURED = {
     "bn_eval": (0.6254, 0.9129),  # seed 0: 0.9129
     "bn_train_alone": (0.0117, 0.09912),  # seed 0: 0.03334
     "bn_train_crowd": (-0.8961, -0.3848),  # seed 0: -0.5618
+    "cls_entropy_disc": (0.618, 0.6754),  # seed 0: 0.6657
+    "cls_mi_disc": (0.006301, 0.01432),  # seed 0: 0.011
+    "cls_mi_far_minus_disc": (0.02819, 0.07685),  # seed 0: 0.04586
     "noise_slope": (-0.5263, -0.466),  # seed 0: -0.4839
 }
 MARGIN = 0.25
@@ -65,6 +69,7 @@ def regression_numbers(seed, ns=None):
         out["cover_data_total"] = mcdemo.coverage(mc["test"][0], mcdemo.total_std(mc["test"][1]),
                                                   y["test"])
         cover_gap = mcdemo.coverage(mc["gap"][0], mcdemo.total_std(mc["gap"][1]), y["gap"])
+        out["cover_gap_total"] = cover_gap
         out["cover_far_total"] = mcdemo.coverage(mc["far"][0], mcdemo.total_std(mc["far"][1]),
                                                  y["far"])
         spreads = {}
@@ -106,6 +111,22 @@ def batchnorm_numbers(seed):
     return out
 
 
+def classification_numbers(seed, ns=None):
+    """Demo 5: mean entropy and mutual information in the coin-flip disc and far away."""
+    mc_classify = (ns or reference_namespace())["mc_classify"]
+    xc, yc = mcdemo.two_moons()
+    clf = mcdemo.train_classifier(xc, yc, seed=seed)
+    pts, _, _ = mcdemo.plane(n=60)
+    torch.manual_seed(0)
+    with mcdemo.one_thread():
+        scores = mc_classify(clf, pts, T=30)
+    disc, far = mcdemo.in_noisy_disc(pts), mcdemo.distance_to_data(pts, xc) > 1.0
+    return {"cls_entropy_disc": scores["entropy"][disc].mean().item(),
+            "cls_mi_disc": scores["mutual_info"][disc].mean().item(),
+            "cls_mi_far_minus_disc": (scores["mutual_info"][far].mean()
+                                      - scores["mutual_info"][disc].mean()).item()}
+
+
 def band(name):
     lo, hi = MEASURED[name]
     pad = MARGIN * (hi - lo)
@@ -115,7 +136,9 @@ def band(name):
 @pytest.fixture(scope="module")
 def numbers():
     seed = int(os.environ.get("BAND_SEED", "0"))
-    return {**regression_numbers(seed), **batchnorm_numbers(seed)}
+    ns = reference_namespace()
+    return {**regression_numbers(seed, ns), **batchnorm_numbers(seed),
+            **classification_numbers(seed, ns)}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
@@ -139,6 +162,9 @@ CLAIMS = {  # what the prose says of each quantity (cells 8-10, 15, 24 and 32)
     "bn_train_alone": lambda v: 0 < v < 0.15,  # model.train(): near 0 alone
     "bn_train_crowd": lambda v: v < 0,  # and negative in a batch
     "noise_slope": lambda v: -0.6 < v < -0.4,  # 1/sqrt(T)
+    "cls_entropy_disc": lambda v: v > 0.5,  # the coin-flip disc: high entropy...
+    "cls_mi_disc": lambda v: v < 0.05,  # ... little disagreement
+    "cls_mi_far_minus_disc": lambda v: v > 0,  # the passes disagree more away from the data
 }
 
 
@@ -152,7 +178,8 @@ def test_the_prose_holds_for_this_run_and_every_measured_seed(numbers, name):
 if __name__ == "__main__":  # measure the bands: 20 seeds, about a minute on one thread
     torch.set_num_threads(1)
     ns = reference_namespace()
-    runs = [{**regression_numbers(s, ns), **batchnorm_numbers(s)} for s in range(20)]
+    runs = [{**regression_numbers(s, ns), **batchnorm_numbers(s), **classification_numbers(s, ns)}
+            for s in range(20)]
     for key in MEASURED:
         values = [r[key] for r in runs]
         print(f'    "{key}": ({min(values):.4g}, {max(values):.4g}),  # seed 0: {values[0]:.4g}')
