@@ -136,16 +136,24 @@ def serving_spread(model, x, calls=100, seed=0):
 
 # --- what the framework exporters do with dropout ----------------------------------------------
 def export_ops(model, x):
-    """torch.export's graph for model in its current mode: [(op, constant args)], and the
-    ops after run_decompositions() (the inference IR)."""
+    """torch.export's graph for model in its current mode: [(op, constant args)], the ops
+    after run_decompositions() (the inference IR; None on a torch without it, before 2.2),
+    and the exported program."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         program = torch.export.export(model, (x,))
         ops = [(str(n.target), [a for a in n.args if not hasattr(a, "op")])
                for n in program.graph.nodes if n.op == "call_function"]
-        decomposed = [str(n.target) for n in program.run_decompositions().graph.nodes
-                      if n.op == "call_function"]
+        decompose = getattr(program, "run_decompositions", None)
+        decomposed = None if decompose is None else [
+            str(n.target) for n in decompose().graph.nodes if n.op == "call_function"]
     return ops, decomposed, program
+
+
+def run_program(program, x):
+    """Call an exported program on x, however this torch version calls one."""
+    with torch.no_grad():
+        return program.module()(x) if hasattr(program, "module") else program(x)
 
 
 def jit_ops(model, x):

@@ -102,3 +102,11 @@ def test_torch_names_sees_torch_directly_and_through_helpers():
     assert checks.torch_names(engine_np) == []
     assert "torch" in checks.torch_names(engine_via_helper)
     assert checks.torch_names(ENGINE) == []
+
+
+def test_an_eval_mode_export_runs_as_the_model_does():
+    net = bias_free_net(nn.Dropout)
+    x = torch.randn(4, lab.IN_FEATURES)
+    _, _, program = lab.export_ops(net, x)
+    with torch.no_grad():
+        assert torch.allclose(lab.run_program(program, x), net(x))
