@@ -25,11 +25,7 @@ def answer_indices(nb):
     return [i for i, c in enumerate(nb["cells"]) if notebook.role(c)[0] == "answer"]
 
 
-def without_markers(src):
-    """An answer cell's source with its BEGIN/END SOLUTION lines removed."""
-    return "".join(line for line in src.splitlines(keepends=True)
-                   if not (release.SOLUTION.match(line.rstrip("\n"))
-                           or release.END.match(line.rstrip("\n"))))
+without_markers = release.without_markers  # an answer cell's source, solution markers removed
 
 
 def defined_names(src):
