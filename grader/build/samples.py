@@ -14,11 +14,28 @@ Run: .venv/bin/python -m grader.build.samples [DRILL_ID ...]
 import ast
 import copy
 import os
+import re
 import shutil
 import sys
 
 from grader.build import notebook, release
 from grader.grading import drills
+
+
+def mutant_header(text):
+    """(checks, hint) from a mutant's first lines, `# bug: a, b` then `# hint: words`: the
+    checks it fails, exactly, and words of the first failing message. A Colab `# @title`
+    line before them is skipped; a line that is missing gives None in its place."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()][:3]
+    if lines and notebook.TITLE.match(lines[0]):
+        lines = lines[1:]
+    found = {}
+    for key, line in zip(("bug", "hint"), lines):
+        m = re.fullmatch(rf"#\s*{key}:\s*(.+)", line)
+        found[key] = m.group(1).strip() if m else None
+    bugs = found.get("bug")
+    return ([b.strip() for b in bugs.split(",") if b.strip()] if bugs else None,
+            found.get("hint"))
 
 
 def answer_indices(nb):

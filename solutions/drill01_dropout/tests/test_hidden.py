@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from grader.build.samples import mutant_header
 from grader.grading.scratch import record_torch_dropout_calls, torch_dropout_uses
 from grader.payload.checkkit import evaluate
 from solutions.drill01_dropout.checks import VISIBLE
@@ -68,10 +69,9 @@ def test_correct_implementations_pass_everything(path):
 
 
 def expected_failures(path):
-    first = path.read_text().splitlines()[0]
-    match = re.fullmatch(r"# bug: (.+)", first)
-    assert match, f"{path.name}: first line must be '# bug: <check names>'"
-    return [name.strip() for name in match.group(1).split(",")]
+    names, _ = mutant_header(path.read_text())
+    assert names, f"{path.name}: first line must be '# bug: <check names>'"
+    return names
 
 
 @pytest.mark.parametrize("path", BUGGY, ids=[p.stem for p in BUGGY])
