@@ -267,9 +267,10 @@ class CheckSet:
     def _table(self, title, checks, outcomes):
         width = max(len(c.title) for c in checks)
         print(title)
+        digits = len(str(len(checks)))
         for i, c in enumerate(checks, 1):
             status, message = outcomes[c.name]
-            print(f"  {i}. {c.title:<{width}}  {MARKS[status]:<5}  {message}")
+            print(f"  {i:>{digits}}. {c.title:<{width}}  {MARKS[status]:<5}  {message}")
         passed = sum(outcomes[c.name][0] == "pass" for c in checks)
         todo = sum(outcomes[c.name][0] == "todo" for c in checks)
         tail = f" ({todo} not implemented yet)" if todo else ""
