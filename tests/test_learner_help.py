@@ -112,8 +112,8 @@ def test_a_raising_answer_names_its_line_in_the_notebook():
     exec(compile(ANSWER, name, "exec"), ns)
     status, message = checkkit.evaluate(checks.VISIBLE.by_name["drop_rate"], ns["Dropout"])
     assert status == "error"
-    assert message == ("your cell, line 13: `mask = torch.rand(x.shap) < self.p` -> "
-                       "AttributeError: 'Tensor' object has no attribute 'shap'")
+    assert message == ("raised AttributeError: 'Tensor' object has no attribute 'shap' "
+                       "(your cell, line 13: `mask = torch.rand(x.shap) < self.p`)")
 
 
 def test_an_error_outside_the_learners_code_says_only_what_was_raised():
@@ -127,8 +127,8 @@ def test_an_error_outside_the_learners_code_says_only_what_was_raised():
 
 
 def test_a_hidden_error_keeps_the_line_and_drops_the_text():
-    shown = checkkit.without_inputs("your cell 5, line 3: `y = x.view(7, 9)` -> "
-                                    "RuntimeError: shape '[7, 9]' is invalid for size 100")
+    shown = checkkit.without_inputs("raised RuntimeError: shape '[7, 9]' is invalid for size "
+                                    "100 (your cell 5, line 3: `y = x.view(7, 9)`)")
     assert shown == ("your code raised RuntimeError on this hidden check's inputs "
                      "(your cell 5, line 3: `y = x.view(7, 9)`)")
     assert checkkit.without_inputs("raised ValueError: size 100") == (
@@ -144,6 +144,6 @@ def test_the_grader_names_the_cell_and_line_that_raised():
     sub = Submission("s", "s.ipynb", "ipynb", notebook.dumps(student).encode())
     result = Grader("drill01_dropout").grade([sub])[0]
     by_name = {c.name: c for c in result.checks}
-    line = f"your cell {where}, line 10: `mask = torch.rand(x.shap) < self.p`"
     assert by_name["drop_rate"].message.startswith(
-        line + " -> AttributeError: 'Tensor' object has no attribute 'shap'")
+        "raised AttributeError: 'Tensor' object has no attribute 'shap' "
+        f"(your cell {where}, line 10: `mask = torch.rand(x.shap) < self.p`)")

@@ -106,7 +106,8 @@ def _place(filename, places):
 
 def raised(exc, target, ours=(), places=None, text=None):
     """An exception the learner's code raised, as one line naming their line when the
-    traceback passes through it: "your cell In[5], line 14: `mask = ...` -> NameError: ...".
+    traceback passes through it: "raised NameError: ... (your cell In[5], line 14: `mask =
+    ...`)"; it starts with "raised" either way.
 
     The line is the last frame of the learner's code: the traceback is walked from the first
     frame in a file holding the target's code, skipping this kit's file, the files of the
@@ -123,19 +124,20 @@ def raised(exc, target, ours=(), places=None, text=None):
     frame = [f for f in frames[start:] if f.filename not in ours and not _library(f.filename)][-1]
     code = (frame.line or "").strip().replace("`", "'")
     code = f": `{code[:120]}`" if code else ""
-    return f"{_place(frame.filename, places or {})}, line {frame.lineno}{code} -> {text}"
+    return f"raised {text} ({_place(frame.filename, places or {})}, line {frame.lineno}{code})"
 
 
-WHERE = re.compile(r"^(?P<where>.*?, line \d+(?:: `[^`]*`)?) -> (?P<text>.*)$", re.DOTALL)
+WHERE = re.compile(r"^raised (?P<text>.*?)(?: \((?P<where>your .*?, line \d+(?:: `[^`]*`)?)\))?$",
+                   re.DOTALL)
 
 
 def without_inputs(message):
     """A hidden check's error with the exception's text dropped (it may quote the hidden
     inputs' shapes or values): the exception's kind, and the learner's line when known."""
     m = WHERE.match(message)
-    text = m.group("text") if m else message.replace("raised ", "", 1)
-    where = f" ({m.group('where')})" if m else ""
-    return f"your code raised {text.split(':', 1)[0]} on this hidden check's inputs{where}"
+    kind = (m.group("text") if m else message).split(":", 1)[0]
+    where = f" ({m.group('where')})" if m and m.group("where") else ""
+    return f"your code raised {kind} on this hidden check's inputs{where}"
 
 
 # --- torch's own dropout, caught as it runs (the grader's guard; a notebook check) -----
