@@ -199,7 +199,7 @@ def parser():
     w.add_argument("--from", dest="source", help="default: notebooks/")
     w.add_argument("--to", help="default: workspace/")
     w.set_defaults(run=cmd_workspace)
-    c = sub.add_parser("check", help="self-check a notebook with the visible checks")
+    c = sub.add_parser("check", help="self-check a notebook with the checks it runs itself")
     c.add_argument("notebook")
     c.add_argument("--assignment")
     c.set_defaults(run=cmd_check)

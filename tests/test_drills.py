@@ -7,10 +7,15 @@ Nothing here names a drill: a new folder solutions/drillNN_topic/ is tested by a
     implemented yet", no traceback) and with the solution's answers (every visible check
     passes);
   - each mutants/buggy/*.py fails exactly the checks its `# bug:` line names, the first of
-    them with a message holding its `# hint:` text; each mutants/correct/*.py passes all.
+    them with a message holding its `# hint:` text, and at least one of them is a check the
+    student notebook runs (its scoreboard: narrated and stress checks); each
+    mutants/correct/*.py passes all;
+  - `python -m grader check` runs exactly the notebook's checks (the scoreboard's, and the
+    drill's extra checks), plus the source checks the README names.
 """
 import concurrent.futures
 import contextlib
+import importlib
 import io
 import os
 import re
@@ -35,15 +40,6 @@ SCORE = re.compile(r"Score: (\d+) of (\d+) passed")
 def mutants(kind):
     return [(d, p) for d in IDS
             for p in sorted((ROOT / "solutions" / d / "mutants" / kind).glob("*.py"))]
-
-
-def header(path, key):
-    """The value of a `# key: ...` line among a mutant file's first lines."""
-    for line in path.read_text().splitlines()[:5]:
-        m = re.fullmatch(rf"#\s*{key}:\s*(.+)", line.strip())
-        if m:
-            return m.group(1).strip()
-    return None
 
 
 def test_the_course_has_its_drills():
@@ -110,9 +106,9 @@ def _failing(result):
 
 
 def _bugs(path):
-    bugs = header(path, "bug")
+    bugs, _ = samples.mutant_header(path.read_text())
     assert bugs, f"{path}: its first line must be '# bug: check, check'"
-    return [b.strip() for b in bugs.split(",")]
+    return bugs
 
 
 # --- mutants, in this process ------------------------------------------------------
@@ -161,10 +157,77 @@ def test_each_buggy_mutant_fails_exactly_its_checks_and_is_named_first(drill_id,
     drill, outcomes = _mutant_outcomes(drill_id, path)
     failing = [n for n, (s, _) in outcomes.items() if s in ("fail", "error")]
     assert set(failing) == set(_bugs(path)), failing
-    hint = header(path, "hint")
+    hint = samples.mutant_header(path.read_text())[1]
     assert hint, f"{path}: its second line must be '# hint: words of the first failing message'"
     first = outcomes[failing[0]][1]
     assert hint.lower() in first.lower(), (failing[0], first)
+
+
+def notebook_outcomes(drill_id, path):
+    """{check: status} of the student notebook's scoreboard (narrated and stress checks)
+    for a mutant, run in this process as the notebook runs them."""
+    drill = drills.load(drill_id)
+    ns = reference_namespace(drill)
+    exec(compile(path.read_text(), str(path), "exec"), ns)
+    with contextlib.redirect_stdout(io.StringIO()):
+        torch.manual_seed(0)
+        out = {c.name: checkkit.evaluate(c, ns[c.target]) for c in drill.visible}
+    return {name: status for name, (status, _) in out.items()}
+
+
+@pytest.mark.parametrize("drill_id, path", mutants("buggy"),
+                         ids=[f"{d}-{p.stem}" for d, p in mutants("buggy")])
+def test_each_buggy_mutant_fails_a_check_the_student_notebook_runs(drill_id, path):
+    """What the grader catches, the learner catches too: no bug passes the whole scoreboard."""
+    statuses = notebook_outcomes(drill_id, path)
+    assert {s for s in statuses.values()} - {"pass"}, (
+        f"{path.name} passes every notebook check: add a stress check for its bug")
+
+
+@pytest.mark.parametrize("drill_id", IDS)
+def test_grader_check_runs_what_the_notebook_runs(drill_id):
+    """`python -m grader check` and the notebook give one verdict: the checks the command
+    runs are the scoreboard's (read from the pasted cells of the student notebook), the
+    drill's extra checks, and source checks; each narrated check has its own cell and the
+    stress tier its `stress_test(globals())` cell."""
+    drill = drills.load(drill_id)
+    student = notebook.read(str(ROOT / drills.paths(drill_id)[1]))
+    ns = {"__name__": "pasted"}
+    sources = [notebook.source(c) for c in notebook.code_cells(student)]
+    for src in sources:
+        if notebook.role({"source": src})[0] == "setup" or "# @drill inline" in src:
+            with contextlib.redirect_stdout(io.StringIO()):
+                exec(compile(strip_magics(src), "pasted", "exec"), ns)
+    board = ns["run_all_checks"].__self__  # the CheckSet the scoreboard cell runs
+    graded = [c for c, _, _ in Grader(drill_id, visible_only=True).checks(drill)]
+    shown = {c.name for c in board} | {c.name for c in drill.extra}
+    assert {c.name for c in graded if not isinstance(c, SourceCheck)} == shown
+    assert all(isinstance(c, SourceCheck) for c in graded if c.name not in shown)
+    assert [c.name for c in board] == [c.name for c in drill.visible]
+    code = "\n".join(sources)
+    for c in board.narrated:
+        assert re.search(rf"""check\(["']{c.name}["']""", code), f"no cell runs check {c.name}"
+    if board.stress:
+        assert "stress_test(globals())" in code
+    assert "run_all_checks(globals())" in code
+
+
+@pytest.mark.parametrize("drill_id", IDS)
+def test_every_target_has_graded_hints_and_a_reference(drill_id):
+    """hint() and solution() work for every name the learner defines, offline: HINTS holds
+    two or three hints per target, and the generated SOLUTIONS cell its reference code."""
+    drill = drills.load(drill_id)
+    checks = importlib.import_module(f"solutions.{drill_id}.checks")
+    hints = getattr(checks, "HINTS", {})
+    for target in drill.targets:
+        assert 2 <= len(hints.get(target, [])) <= 3, f"HINTS[{target!r}]: two or three hints"
+        assert all(isinstance(h, str) and h.strip() for h in hints[target])
+    student = notebook.read(str(ROOT / drills.paths(drill_id)[1]))
+    cell = next(notebook.source(c) for c in student["cells"]
+                if notebook.role(c)[0] == "on-demand")
+    ns = {}
+    exec(cell, ns)
+    assert set(drill.targets) <= set(ns["SOLUTIONS"])
 
 
 @pytest.mark.parametrize("drill_id, path", mutants("correct"),

@@ -1,7 +1,10 @@
 """The release step: one source per drill, a student notebook that stands alone."""
+import contextlib
+import io
 import json
 import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -144,3 +147,53 @@ def test_markers_survive_an_editor_that_drops_metadata():
     roles = [notebook.role(c)[0] for c in again["cells"]]
     assert "answer" in roles and "setup" in roles and "inline" in roles
     assert drills.detect(notebook.source(c) for c in again["cells"]) == "drill01_dropout"
+
+
+def _drill_folder(root, checks):
+    """A course folder holding ondemand.py and solutions/drill99_x/checks.py."""
+    (root / "grader" / "payload").mkdir(parents=True)
+    (root / release.ONDEMAND).write_text((Path(ROOT) / release.ONDEMAND).read_text("utf-8"))
+    (root / "solutions" / "drill99_x").mkdir(parents=True)
+    (root / "solutions" / "drill99_x" / "checks.py").write_text(checks)
+
+
+def test_hints_and_references_follow_the_drills_checks(tmp_path):
+    """After the cell pasting the drill's checks: ondemand.py, then SOLUTIONS holding each
+    answer cell's code, markers removed and encoded, under every name the cell defines."""
+    _drill_folder(tmp_path, '"""Checks."""\nHINTS = {"f": ["think", "harder"]}\n')
+    answer = ("# @title Your answer\n# @drill answer\ndef f(x):\n"
+              "    # BEGIN SOLUTION: return twice x\n    return 2 * x\n    # END SOLUTION\n\n"
+              "LIMIT = 3\n")
+    path = _solution(tmp_path, [_code(answer),
+                                _code("# @drill inline solutions/drill99_x/checks.py\n"),
+                                _code("# @drill demo\nprint(1)\n")])
+    cells = json.loads(release.release(str(path), str(tmp_path), "drill99_x"))["cells"]
+    roles = [notebook.role(c) for c in cells]
+    assert roles == [("answer", None), ("inline", "solutions/drill99_x/checks.py"),
+                     ("inline", release.ONDEMAND), ("on-demand", None), ("demo", None)]
+    assert cells[2]["metadata"] == cells[3]["metadata"] == release.COLLAPSED
+    generated = notebook.source(cells[3])
+    assert "2 * x" not in generated and max(map(len, generated.split("\n"))) <= 100
+    ns = {}
+    for cell in cells[1:4]:
+        exec(notebook.source(cell), ns)
+    reference = "def f(x):\n    return 2 * x\n\nLIMIT = 3\n"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        ns["solution"]("f", confirm=True)
+        ns["solution"]("LIMIT", confirm=True)
+    assert out.getvalue().count(reference) == 2 and "SOLUTION" not in out.getvalue()
+
+
+def test_a_notebook_without_the_drills_checks_gets_no_generated_cells(tmp_path):
+    path = _solution(tmp_path, [_code("# @drill answer\nx = 1\n")])
+    cells = json.loads(release.release(str(path), str(tmp_path), "drill99_x"))["cells"]
+    assert [notebook.role(c)[0] for c in cells] == ["answer"]
+
+
+def test_an_answer_that_is_not_python_is_a_clear_release_error(tmp_path):
+    _drill_folder(tmp_path, '"""C."""\n')
+    path = _solution(tmp_path, [_code("# @drill answer\ndef f(:\n"),
+                                _code("# @drill inline solutions/drill99_x/checks.py\n")])
+    with pytest.raises(release.ReleaseError, match="cell 1: the answer is not valid Python"):
+        release.release(str(path), str(tmp_path), "drill99_x")

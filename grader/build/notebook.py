@@ -13,8 +13,9 @@ import tempfile
 MARKER = re.compile(r"^(?:#|<!--)\s*@drill\s+([\w-]+)(?:\s+(\S.*?))?\s*$")
 # Roles: setup (imports; ARG is the drill id), answer (the learner's code), inline PATH (a
 # module pasted in by release), instructor (dropped by release), demo (drill-owned cells that
-# the grader does not need: plots, widgets, checks).
-ROLES = {"setup", "answer", "inline", "instructor", "demo"}
+# the grader does not need: plots, widgets, checks), on-demand (the reference answers that
+# release generates for solution()).
+ROLES = {"setup", "answer", "inline", "instructor", "demo", "on-demand"}
 SETUP_LINE = re.compile(r"^#\s*@drill\s+setup\b.*$", re.MULTILINE)
 TITLE = re.compile(r"^#\s*@title\b")
 

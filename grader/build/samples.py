@@ -14,6 +14,7 @@ Run: .venv/bin/python -m grader.build.samples [DRILL_ID ...]
 import ast
 import copy
 import os
+import re
 import shutil
 import sys
 
@@ -21,15 +22,27 @@ from grader.build import notebook, release
 from grader.grading import drills
 
 
+def mutant_header(text):
+    """(checks, hint) from a mutant's first lines, `# bug: a, b` then `# hint: words`: the
+    checks it fails, exactly, and words of the first failing message. A Colab `# @title`
+    line before them is skipped; a line that is missing gives None in its place."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()][:3]
+    if lines and notebook.TITLE.match(lines[0]):
+        lines = lines[1:]
+    found = {}
+    for key, line in zip(("bug", "hint"), lines):
+        m = re.fullmatch(rf"#\s*{key}:\s*(.+)", line)
+        found[key] = m.group(1).strip() if m else None
+    bugs = found.get("bug")
+    return ([b.strip() for b in bugs.split(",") if b.strip()] if bugs else None,
+            found.get("hint"))
+
+
 def answer_indices(nb):
     return [i for i, c in enumerate(nb["cells"]) if notebook.role(c)[0] == "answer"]
 
 
-def without_markers(src):
-    """An answer cell's source with its BEGIN/END SOLUTION lines removed."""
-    return "".join(line for line in src.splitlines(keepends=True)
-                   if not (release.SOLUTION.match(line.rstrip("\n"))
-                           or release.END.match(line.rstrip("\n"))))
+without_markers = release.without_markers  # an answer cell's source, solution markers removed
 
 
 def defined_names(src):

@@ -127,8 +127,7 @@ class Grader:
         status, value = outcome.tasks.get(check.name, ("error", "no result came back"))
         if status == "error" and not visible:
             # the learner's own exception text may quote a hidden input's shape or values
-            kind = str(value).split(":", 1)[0].replace("raised ", "")
-            return "error", f"your code raised {kind} on this hidden check's inputs"
+            return "error", checkkit.without_inputs(str(value))
         if status != "ok":
             return status, str(value)
         return checkkit.verdict(check, inputs, value)

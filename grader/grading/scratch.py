@@ -4,18 +4,16 @@ Two complementary views:
   torch_dropout_uses(source)  static: reads the code (ast), resolving import aliases,
                               simple assignments, getattr/__dict__/vars with constant strings
                               and __import__/importlib/sys.modules with constant names.
-  record_torch_dropout_calls() dynamic: a context manager for the child process that wraps
+  record_torch_dropout_calls() dynamic (in the check kit, so notebooks use it too): a
+                              context manager for the child process that wraps
                               torch's dropout callables and records which ones ran, so
                               obfuscated calls the static view cannot resolve are caught too.
                               Enter it BEFORE the learner's code is executed, or a reference
                               the code grabbed earlier bypasses the wrappers.
 """
 import ast
-import contextlib
-import functools
-import importlib
 
-import torch
+from grader.payload.checkkit import record_torch_dropout_calls  # noqa: F401 (the guard)
 
 # IPython lines that are not Python (magics, shell escapes) are dropped before parsing.
 _NOT_PYTHON = ("%", "!")
@@ -172,55 +170,6 @@ def torch_dropout_uses(source: str) -> list:
             ordered.append(path)
     # `torch.nn.modules.dropout.Dropout` also resolves its prefix: keep the longest name
     return [n for n in ordered if not any(m.startswith(n + ".") for m in ordered)]
-
-
-# --- run time ---------------------------------------------------------------------------
-_VF_NAMES = ("dropout", "dropout_", "alpha_dropout", "alpha_dropout_", "feature_dropout",
-             "feature_dropout_", "feature_alpha_dropout", "feature_alpha_dropout_")
-
-
-def _targets():
-    """(owner, owner's name, attribute) for every torch dropout callable worth wrapping.
-
-    Classes such as nn.Dropout are not wrapped: their forward calls F.dropout & co."""
-    functional = importlib.import_module("torch.nn.functional")
-    owners = [(functional, "torch.nn.functional", dir(functional)),
-              (torch, "torch", dir(torch)),
-              (torch._VF, "torch._VF", _VF_NAMES)]
-    for owner, label, names in owners:
-        for attr in names:
-            value = getattr(owner, attr, None)
-            if "dropout" in attr.lower() and callable(value) and not isinstance(value, type):
-                yield owner, label, attr
-
-
-@contextlib.contextmanager
-def record_torch_dropout_calls():
-    """Wrap torch's dropout callables while the block runs; yields the list of the dotted
-    names that were called (each once, in order), filled in as the learner's code runs."""
-    called, patched = [], []
-
-    def wrap(name, original):
-        @functools.wraps(original)
-        def recorder(*args, **kwargs):
-            if name not in called:
-                called.append(name)
-            return original(*args, **kwargs)
-        return recorder
-
-    try:
-        for owner, label, attr in list(_targets()):
-            had_own = attr in vars(owner)  # torch._VF resolves names lazily
-            original = getattr(owner, attr)
-            setattr(owner, attr, wrap(f"{label}.{attr}", original))
-            patched.append((owner, attr, had_own, original))
-        yield called
-    finally:
-        for owner, attr, had_own, original in reversed(patched):
-            if had_own:
-                setattr(owner, attr, original)
-            else:
-                delattr(owner, attr)
 
 
 def from_scratch_check(target, what="dropout"):

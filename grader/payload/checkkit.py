@@ -15,7 +15,15 @@ follows from it instead of guessing a cause of its own.
 Statistical checks allow SIGMAS standard deviations derived from their n and p; with 6 the
 two-sided false-fail probability of one such test is FALSE_FAIL (about 2e-9).
 """
+import builtins
+import contextlib
+import functools
+import importlib
 import math
+import os
+import re
+import sysconfig
+import traceback
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -61,6 +69,127 @@ def scale_hint(ratio, p, subject="survivors are", base="the input", show_p=True)
     return f"{subject} {ratio:.4g} times {base}, expected 1/(1-p) = {1 / (1 - p):.4g}"
 
 
+_LIBRARY = tuple(os.path.realpath(p) + os.sep for p in {
+    sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")} if p)
+
+
+def _library(filename):
+    """Is this code file Python's or an installed package's (torch), never the learner's?"""
+    return filename.startswith("<frozen") or os.path.realpath(filename).startswith(_LIBRARY)
+
+
+def _code_files(*objs):
+    """The files that hold the code of these functions or classes (a class: every method
+    along its bases), installed packages left out."""
+    files = set()
+    for obj in objs:
+        for item in ([v for k in obj.__mro__ for v in vars(k).values()]
+                     if isinstance(obj, type) else [obj]):
+            item = getattr(item, "fget", None) or getattr(item, "__func__", item)
+            code = getattr(item, "__code__", None)
+            if code is not None:
+                files.add(code.co_filename)
+    return {f for f in files if not _library(f)}
+
+
+def _place(filename, places):
+    """How the learner knows the cell a file name stands for: 'your cell In[5]', 'your cell'."""
+    if filename in places:
+        return places[filename]
+    shell = getattr(builtins, "get_ipython", lambda: None)()
+    try:
+        kind, name = shell.compile.format_code_name(filename)  # IPython: ("Cell", "In[5]")
+        return f"your cell {name}"
+    except Exception:  # not IPython, or a file it does not know
+        return "your cell"
+
+
+def raised(exc, target, ours=(), places=None, text=None):
+    """An exception the learner's code raised, as one line naming their line when the
+    traceback passes through it: "raised NameError: ... (your cell In[5], line 14: `mask =
+    ...`)"; it starts with "raised" either way.
+
+    The line is the last frame of the learner's code: the traceback is walked from the first
+    frame in a file holding the target's code, skipping this kit's file, the files of the
+    functions in `ours` (the check's) and installed packages. places maps a code file name
+    to what the learner calls it (the grader's "your cell 14"); text replaces the
+    exception's own one-line text."""
+    text = text or f"{type(exc).__name__}: {str(exc)[:300]}"
+    ours = _code_files(raised, *ours)
+    frames = traceback.extract_tb(exc.__traceback__)
+    mine = _code_files(target) - ours if target is not None else set()
+    start = next((i for i, f in enumerate(frames) if f.filename in mine), None)
+    if start is None:
+        return f"raised {text}"
+    frame = [f for f in frames[start:] if f.filename not in ours and not _library(f.filename)][-1]
+    code = (frame.line or "").strip().replace("`", "'")
+    code = f": `{code[:120]}`" if code else ""
+    return f"raised {text} ({_place(frame.filename, places or {})}, line {frame.lineno}{code})"
+
+
+WHERE = re.compile(r"^raised (?P<text>.*?)(?: \((?P<where>your .*?, line \d+(?:: `[^`]*`)?)\))?$",
+                   re.DOTALL)
+
+
+def without_inputs(message):
+    """A hidden check's error with the exception's text dropped (it may quote the hidden
+    inputs' shapes or values): the exception's kind, and the learner's line when known."""
+    m = WHERE.match(message)
+    kind = (m.group("text") if m else message).split(":", 1)[0]
+    where = f" ({m.group('where')})" if m and m.group("where") else ""
+    return f"your code raised {kind} on this hidden check's inputs{where}"
+
+
+# --- torch's own dropout, caught as it runs (the grader's guard; a notebook check) -----
+_VF_NAMES = ("dropout", "dropout_", "alpha_dropout", "alpha_dropout_", "feature_dropout",
+             "feature_dropout_", "feature_alpha_dropout", "feature_alpha_dropout_")
+
+
+def _targets():
+    """(owner, owner's name, attribute) for every torch dropout callable worth wrapping.
+
+    Classes such as nn.Dropout are not wrapped: their forward calls F.dropout & co."""
+    torch = importlib.import_module("torch")  # on call: the kit itself needs no torch
+    functional = importlib.import_module("torch.nn.functional")
+    owners = [(functional, "torch.nn.functional", dir(functional)),
+              (torch, "torch", dir(torch)),
+              (torch._VF, "torch._VF", _VF_NAMES)]
+    for owner, label, names in owners:
+        for attr in names:
+            value = getattr(owner, attr, None)
+            if "dropout" in attr.lower() and callable(value) and not isinstance(value, type):
+                yield owner, label, attr
+
+
+@contextlib.contextmanager
+def record_torch_dropout_calls():
+    """Wrap torch's dropout callables while the block runs; yields the list of the dotted
+    names that were called (each once, in order), filled in as the learner's code runs."""
+    called, patched = [], []
+
+    def wrap(name, original):
+        @functools.wraps(original)
+        def recorder(*args, **kwargs):
+            if name not in called:
+                called.append(name)
+            return original(*args, **kwargs)
+        return recorder
+
+    try:
+        for owner, label, attr in list(_targets()):
+            had_own = attr in vars(owner)  # torch._VF resolves names lazily
+            original = getattr(owner, attr)
+            setattr(owner, attr, wrap(f"{label}.{attr}", original))
+            patched.append((owner, attr, had_own, original))
+        yield called
+    finally:
+        for owner, attr, had_own, original in reversed(patched):
+            if had_own:
+                setattr(owner, attr, original)
+            else:
+                delattr(owner, attr)
+
+
 def evaluate(check, target):
     """Run one check in this process: (status, message)."""
     inputs = check.prepare()
@@ -69,7 +198,7 @@ def evaluate(check, target):
     except NotImplementedError:
         return "todo", "not implemented yet"
     except Exception as e:  # the learner's bug is the message, not a traceback
-        return "error", f"raised {type(e).__name__}: {str(e)[:300]}"
+        return "error", raised(e, target, (check.prepare, check.execute, check.judge))
     return verdict(check, inputs, results)
 
 
@@ -140,9 +269,10 @@ class CheckSet:
     def _table(self, title, checks, outcomes):
         width = max(len(c.title) for c in checks)
         print(title)
+        digits = len(str(len(checks)))
         for i, c in enumerate(checks, 1):
             status, message = outcomes[c.name]
-            print(f"  {i}. {c.title:<{width}}  {MARKS[status]:<5}  {message}")
+            print(f"  {i:>{digits}}. {c.title:<{width}}  {MARKS[status]:<5}  {message}")
         passed = sum(outcomes[c.name][0] == "pass" for c in checks)
         todo = sum(outcomes[c.name][0] == "todo" for c in checks)
         tail = f" ({todo} not implemented yet)" if todo else ""

@@ -13,7 +13,7 @@ import sys
 import textwrap
 import time
 
-from grader.payload.progress import fmt_duration, load_progress, progress_path
+from grader.payload.progress import fmt_duration, help_used, load_progress, progress_path
 
 try:
     import matplotlib.dates as mdates
@@ -31,7 +31,8 @@ def on_colab():
 
 
 def progress_rows(drills, data):
-    """[(drill, started, checks, rubric, time)] as strings, one per drill, in course order."""
+    """[(drill, started, checks, help, rubric, time)] as strings, one per drill, in course
+    order; help is the hints and reference answers asked for (a record, not a penalty)."""
     rows = []
     for d in drills:
         entry = data["drills"].get(d["id"], {})
@@ -43,22 +44,24 @@ def progress_rows(drills, data):
         rubric = f"{rubric['score']:g} of {rubric['total']:g}" if rubric else "-"
         spent = entry.get("time")
         spent = fmt_duration(spent["seconds"]) if spent else "-"
-        rows.append((d["id"], started, checks, rubric, spent))
+        rows.append((d["id"], started, checks, help_used(entry), rubric, spent))
     return rows
 
 
 def next_drill(drills, data):
-    """The first drill, in the suggested order, whose checks do not all pass yet."""
+    """The first drill, in the suggested order, whose full verdict (narrated and stress
+    checks: the scoreboard's) does not pass yet. A score recorded against fewer checks than
+    the drill has now (DRILLS' "checks", when given) is from an older release: not done."""
     for d in drills:
         checks = data["drills"].get(d["id"], {}).get("checks")
-        if not checks or checks["passed"] < checks["total"]:
+        if not checks or checks["passed"] < max(checks["total"], d.get("checks", 0)):
             return d
     return None
 
 
 def progress_table(drills, data):
     """The progress as aligned text lines."""
-    head = ("drill", "started", "checks passed", "last rubric", "time used")
+    head = ("drill", "started", "checks passed", "help used", "last rubric", "time used")
     rows = [head] + progress_rows(drills, data)
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
     return ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]

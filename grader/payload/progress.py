@@ -8,7 +8,8 @@ home notebook and the simulator all share it. On Colab the file lives only as lo
 session: export_progress() prints a short code and import_progress(code) merges it back.
 
 What is recorded, per drill: when it was started, the last scoreboard (checks passed / total),
-the last rubric score, the time the drill's timer measured. For the simulator: one card per
+the last rubric score, the time the drill's timer measured, the hints and reference answers
+asked for per target. For the simulator: one card per
 question (its Leitner box, when it is due, the last self-score). Every record also goes to a
 short history, which the home notebook plots.
 
@@ -124,6 +125,29 @@ def record_rubric(score, total, drill=None, path=None, now=None):
     return _update(drill, "rubric", {"score": float(score), "total": float(total)}, path, now)
 
 
+def record_help(target, hints=0, solution=False, drill=None, path=None, now=None):
+    """Help used on one target: the most hints seen, and whether the reference was shown."""
+    drill = current_drill(drill)
+    if drill is None:
+        return None
+    old = load_progress(path)["drills"].get(drill, {}).get("help", {})
+    used = {t: dict(v) for t, v in old.items() if isinstance(v, dict)}
+    mine = used.setdefault(str(target), {"hints": 0, "solution": False})
+    mine["hints"] = max(int(mine.get("hints", 0)), int(hints))
+    mine["solution"] = bool(mine.get("solution")) or bool(solution)
+    return _update(drill, "help", used, path, now)
+
+
+def help_used(entry):
+    """'2 hints, 1 solution' for a drill's progress entry; '-' when no help was asked for."""
+    used = [v for v in entry.get("help", {}).values() if isinstance(v, dict)]
+    hints = sum(int(v.get("hints", 0)) for v in used)
+    shown = sum(bool(v.get("solution")) for v in used)
+    words = [f"{n} {what}{'s' if n != 1 else ''}" for n, what in ((hints, "hint"),
+                                                                   (shown, "solution")) if n]
+    return ", ".join(words) or "-"
+
+
 _LAST_TIME_WRITE = {}  # drill -> when record_time last wrote, for its `every`
 
 
@@ -178,7 +202,7 @@ def merge_progress(mine, theirs):
         if starts:
             merged["started"] = min(starts)
         merged["updated"] = max(a.get("updated", 0), b.get("updated", 0))
-        for kind in ("checks", "rubric", "time"):
+        for kind in ("checks", "rubric", "time", "help"):
             have = [e[kind] for e in (a, b) if isinstance(e.get(kind), dict)]
             if have:
                 merged[kind] = max(have, key=lambda r: r.get("at", 0))

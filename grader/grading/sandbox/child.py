@@ -7,6 +7,7 @@ one thread (no OpenMP pool exists to be broken by the fork) and never starts thr
 """
 import builtins
 import io
+import linecache
 import os
 import posix
 import re
@@ -18,6 +19,7 @@ import tempfile
 import torch
 
 from grader.grading.sandbox import channel, isolation, lazyplot
+from grader.payload import checkkit
 
 MAGIC = re.compile(r"^\s*[!%]")
 KEEP_ENV = ("PATH", "LANG", "LC_ALL", "TZ")
@@ -136,8 +138,9 @@ def relay(pid):
     REAL_EXIT(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 70)
 
 
-def run_task(execute, obj, inputs, limits):
-    """("ok", plain result) or ("todo" | "error", one-line message)."""
+def run_task(execute, obj, inputs, limits, places=None):
+    """("ok", plain result) or ("todo" | "error", one-line message naming the learner's line:
+    places maps each cell's code file name to the name the learner knows it by)."""
     try:
         return "ok", channel.plain(execute(obj, inputs))
     except (Exit, SystemExit):
@@ -145,7 +148,18 @@ def run_task(execute, obj, inputs, limits):
     except BaseException as e:
         if isinstance(e, NotImplementedError):
             return "todo", "not implemented yet"
-        return "error", f"raised {exception_line(e, limits)}"
+        return "error", checkkit.raised(e, obj, (execute,), places, exception_line(e, limits))
+
+
+def cell_files(cells):
+    """{label: what the learner calls it}, with each cell's source in linecache under its
+    label (the code file name it is compiled with), so a traceback can quote its lines."""
+    places = {}
+    for label, src in cells:
+        code = strip_magics(src)
+        linecache.cache[label] = (len(code), None, code.splitlines(keepends=True), label)
+        places[label] = f"your {label}" if label.startswith("cell ") else f"your file {label}"
+    return places
 
 
 class _NoGuard:
@@ -181,6 +195,7 @@ def main(job, report_fd, output_fd, workdir):
     for module in (os, posix):
         module._exit = module.abort = no_exit
     ns = {"__name__": "__main__", "__builtins__": builtins}
+    places = cell_files(job.cells)
     with (job.guard() if job.guard else _NoGuard()) as calls:  # first: later aliases count
         for label, src in job.cells:
             try:
@@ -192,8 +207,8 @@ def main(job, report_fd, output_fd, workdir):
         found = resolve(ns, job.targets)
         for name, target, execute, inputs in job.tasks:
             status, obj = found[target]
-            report["tasks"][name] = (run_task(execute, obj, inputs, limits) if status == "ok"
-                                     else (status, obj))
+            report["tasks"][name] = (run_task(execute, obj, inputs, limits, places)
+                                     if status == "ok" else (status, obj))
         report["guard_calls"] = sorted(set(str(c) for c in calls))
     if os.getpid() != me:  # a fork of the learner's that came back here: only one report
         REAL_EXIT(0)

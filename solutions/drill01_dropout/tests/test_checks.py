@@ -1,7 +1,11 @@
-"""The six visible checks: never fail the reference, always catch the bug each one targets.
+"""The notebook's checks (six narrated, the stress tier): never fail the reference, always
+catch the bug each one targets.
 
-False fails: each run has 2 binomial 6-sigma tests (drop_rate, expectation), each failing a
-correct module with probability <= 2.1e-9, so 1,000 seeded runs false-fail with <= 4.2e-6.
+False fails: one run of the scoreboard holds 60 binomial 6-sigma tests (drop_rate,
+expectation, far_p_rate 2, fresh_each_call, each_element 3, shape_kept, under_no_grad,
+steady 50), each failing a correct module with probability <= 2.1e-9: <= 1.3e-7 per run,
+so 1,000 seeded runs false-fail with <= 1.3e-4. The other checks compare values to within a
+few units of rounding, whatever the mask: 20 seeds cover them.
 """
 import contextlib
 import io
@@ -23,14 +27,22 @@ def reference():
     return runpy.run_path(str(REFERENCE))["Dropout"]
 
 
-def test_reference_passes_all_six_on_1000_seeds():
-    """Inputs are prepared once (run_case never changes them); masks are new every seed."""
+STATISTICAL = {"drop_rate", "expectation", "far_p_rate", "fresh_each_call", "each_element",
+               "shape_kept", "under_no_grad", "steady"}
+
+
+def test_reference_passes_every_check_on_1000_seeds():
+    """Inputs are prepared once (run_case never changes them); masks are new every seed. The
+    statistical checks run on all 1,000 seeds, the exact ones on the first 20."""
     Dropout = reference()
     prepared = [(spec, spec.prepare()) for spec in VISIBLE]
+    assert STATISTICAL <= set(VISIBLE.by_name)
     failures = []
     for seed in range(1000):
         torch.manual_seed(seed)
         for spec, inputs in prepared:
+            if seed >= 20 and spec.name not in STATISTICAL:
+                continue
             status, message = verdict(spec, inputs, spec.execute(Dropout, inputs))
             if status != "pass":
                 failures.append((seed, spec.name, message))
@@ -184,7 +196,8 @@ def test_stub_is_todo_everywhere(stub):
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         run_all_checks({"Dropout": stub})
-    assert "Score: 0 of 6 passed (6 not implemented yet)" in out.getvalue()
+    n = len(VISIBLE.checks)
+    assert f"Score: 0 of {n} passed ({n} not implemented yet)" in out.getvalue()
 
 
 def test_check_prints_its_verdict():

@@ -1,4 +1,4 @@
-# bug: independent
+# bug: each_element, independent
 # hint: whole channels
 import torch
 import torch.nn as nn

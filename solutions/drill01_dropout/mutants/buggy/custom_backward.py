@@ -1,5 +1,5 @@
-# bug: demo, gradient_exact
-# hint: gradient exact
+# bug: gradient_upstream, demo, gradient_exact
+# hint: ignores the upstream gradient
 import torch
 import torch.nn as nn
 

@@ -1,4 +1,4 @@
-# bug: gradient, demo, gradient_exact
+# bug: gradient, gradient_upstream, demo, gradient_exact
 # hint: detached
 import torch
 import torch.nn as nn

@@ -1,4 +1,4 @@
-# bug: eval_identity, gradient_exact
+# bug: eval_identity, gradient_upstream, gradient_exact
 # hint: scaled by (1 - p)
 import torch
 import torch.nn as nn

@@ -1,5 +1,5 @@
-# bug: demo, fresh_mask
-# hint: a fresh mask on every call
+# bug: fresh_each_call, demo, fresh_mask
+# hint: draw a new random mask in every forward call
 import torch
 import torch.nn as nn
 

@@ -1,4 +1,4 @@
-# bug: demo, input_unchanged, independent, gradient_exact, shapes
+# bug: input_kept, each_element, gradient_upstream, shape_kept, demo, input_unchanged, independent, gradient_exact, shapes
 # hint: shape kept
 import torch
 import torch.nn as nn

@@ -1,4 +1,4 @@
-# bug: dtypes
+# bug: dtype_kept, dtypes
 # hint: keep the input's dtype
 import torch
 import torch.nn as nn

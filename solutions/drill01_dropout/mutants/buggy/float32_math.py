@@ -1,4 +1,4 @@
-# bug: dtypes
+# bug: dtype_kept, dtypes
 # hint: dtype's precision
 import torch
 import torch.nn as nn

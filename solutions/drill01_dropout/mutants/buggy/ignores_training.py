@@ -1,4 +1,4 @@
-# bug: eval_identity, gradient_exact
+# bug: eval_identity, gradient_upstream, gradient_exact
 # hint: branch on self.training
 import torch
 import torch.nn as nn

@@ -1,4 +1,4 @@
-# bug: gradient, demo, fresh_mask, input_unchanged, gradient_exact, reproducible, no_drift
+# bug: gradient, fresh_each_call, input_kept, gradient_upstream, seeded, steady, demo, fresh_mask, input_unchanged, gradient_exact, reproducible, no_drift
 # hint: in-place
 import torch
 import torch.nn as nn

@@ -1,4 +1,4 @@
-# bug: drop_rate, expectation, p0_identity, drop_rate_many_p, shapes, no_grad_train, no_drift
+# bug: drop_rate, expectation, p0_identity, far_p_rate, shape_kept, under_no_grad, steady, drop_rate_many_p, shapes, no_grad_train, no_drift
 # hint: DROP probability
 import torch
 import torch.nn as nn

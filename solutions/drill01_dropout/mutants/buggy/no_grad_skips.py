@@ -1,4 +1,4 @@
-# bug: no_grad_train
+# bug: under_no_grad, no_grad_train
 # hint: torch.no_grad()
 import torch
 import torch.nn as nn

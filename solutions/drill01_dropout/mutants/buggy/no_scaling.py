@@ -1,4 +1,4 @@
-# bug: expectation, survivor_scale, gradient, demo, scale_many_p, gradient_exact, dtypes, shapes, no_grad_train
+# bug: expectation, survivor_scale, gradient, far_p_scale, gradient_upstream, dtype_kept, shape_kept, under_no_grad, demo, scale_many_p, gradient_exact, dtypes, shapes, no_grad_train
 # hint: divide survivors by (1 - p)
 import torch
 import torch.nn as nn

@@ -1,4 +1,4 @@
-# bug: bad_p
+# bug: p_range, bad_p
 # hint: raise ValueError
 import torch
 import torch.nn as nn

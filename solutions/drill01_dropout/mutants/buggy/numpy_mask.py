@@ -1,4 +1,4 @@
-# bug: reproducible
+# bug: seeded, reproducible
 # hint: torch's generator
 import torch
 import torch.nn as nn

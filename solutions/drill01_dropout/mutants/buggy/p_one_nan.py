@@ -1,4 +1,4 @@
-# bug: bad_p
+# bug: p_range, bad_p
 # hint: NaN
 import torch
 import torch.nn as nn

@@ -1,4 +1,4 @@
-# bug: bad_p
+# bug: p_range, bad_p
 # hint: p = 1 is valid
 import torch
 import torch.nn as nn

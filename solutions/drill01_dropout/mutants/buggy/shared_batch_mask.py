@@ -1,4 +1,4 @@
-# bug: independent
+# bug: each_element, independent
 # hint: one independent decision per element
 import torch
 import torch.nn as nn

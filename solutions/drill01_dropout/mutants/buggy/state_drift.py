@@ -1,4 +1,4 @@
-# bug: no_drift
+# bug: steady, no_drift
 # hint: changes from call to call
 import torch
 import torch.nn as nn

@@ -1,4 +1,4 @@
-# bug: from_scratch
+# bug: no_torch_dropout, from_scratch
 # hint: torch's own dropout
 import torch.nn as nn
 import torch.nn.functional as F

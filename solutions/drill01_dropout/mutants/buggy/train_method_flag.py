@@ -1,4 +1,4 @@
-# bug: eval_identity, gradient_exact
+# bug: eval_identity, gradient_upstream, gradient_exact
 # hint: self.train is a method
 import torch
 import torch.nn as nn

@@ -1,4 +1,4 @@
-# bug: demo, gradient_exact, shapes
+# bug: gradient_upstream, shape_kept, demo, gradient_exact, shapes
 # hint: shape kept
 import torch
 import torch.nn as nn
