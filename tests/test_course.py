@@ -438,6 +438,7 @@ def test_every_drill_has_every_card_kind_with_a_concept_and_the_simulator_holds_
         assert {"question", "probe", "bug"} <= set(kinds), drill_id
         mutants = list((ROOT / "solutions" / drill_id / "mutants" / "buggy").glob("*.py"))
         assert kinds.count("bug") == len(mutants), drill_id
+    assert {r["drill"] for r in course.rep_cards()} == set(IDS), "a drill without a coding rep"
     untagged = [(q["drill"], q["label"]) for q in bank if q["concept"] not in concepts.VOCABULARY]
     assert not untagged, f"give these cards a concept in their drill.py: {untagged}"
     assert all(q["checklist"] and q["reread"] for q in bank)
@@ -446,7 +447,7 @@ def test_every_drill_has_every_card_kind_with_a_concept_and_the_simulator_holds_
         if b["kind"] == "probe":
             assert b["chain"] in (a["id"], a.get("chain"))
     sim = (ROOT / course.SIMULATOR).read_text()
-    for q in bank:
+    for q in bank + course.rep_cards():
         assert json.dumps(q["id"]) in sim or repr(q["id"]) in sim
 
 
