@@ -426,6 +426,16 @@ def test_questions_follow_the_extraction_convention():
     assert questions.seconds_for("word " * 1000) == 180 and questions.seconds_for("x") == 60
     assert questions.seconds_for("word " * 130) == 90  # 30 + 60
     assert questions.seconds_for("word " * 150) == 100  # 30 + 69.2, rounded up
+    # a cold start's own time: its heading's, unless its text states one; else the rule
+    assert got[0]["seconds"] == 120 and got[1]["seconds"] == questions.seconds_for("Cost. Five")
+    said = dict(cells[0], source=cells[0]["source"].replace("Say it", "You have one minute. Say"))
+    assert questions.extract({"cells": [said]}, "d")[0]["seconds"] == 60
+    bare = dict(cells[0], source=cells[0]["source"].replace(" (2 minutes)", "")
+                .replace("- A cost.", "- A cost" + " word" * 150))
+    cold = questions.extract({"cells": [bare]}, "d")[0]
+    assert cold["seconds"] == questions.seconds_for(cold["answer"]) == 110
+    assert questions.stated_seconds(["Answer in 90 seconds.", "(2 minutes)"]) == 90
+    assert questions.stated_seconds(["A second view, a minor one."]) is None
 
 
 def test_every_drill_has_every_card_kind_with_a_concept_and_the_simulator_holds_them_all():
