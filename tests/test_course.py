@@ -17,6 +17,7 @@ import matplotlib
 matplotlib.use("Agg")  # tests only
 
 import pytest
+from grading_helpers import unguarded_imports
 
 from grader.build import course, notebook, questions, release, workspace
 from grader.grading import drills
@@ -459,6 +460,16 @@ def test_every_drill_has_every_card_kind_with_a_concept_and_the_simulator_holds_
     sim = (ROOT / course.SIMULATOR).read_text()
     for q in bank + course.rep_cards():
         assert json.dumps(q["id"]) in sim or repr(q["id"]) in sim
+
+
+@pytest.mark.parametrize("path", [course.HOME, course.SIMULATOR])
+def test_course_notebooks_import_only_what_a_fresh_colab_has(path):
+    """Every code cell of the home notebook and the simulator (pasted modules, data, the reps'
+    stubs) follows the payload import rule that tests/test_drills.py applies to drills."""
+    cells = [c for c in notebook.read(str(ROOT / path))["cells"] if c["cell_type"] == "code"]
+    assert any(notebook.role(c)[0] == "inline" for c in cells)
+    assert [m for i, c in enumerate(cells)
+            for m in unguarded_imports(notebook.source(c), f"{path} cell {i}")] == []
 
 
 def test_low_scores_come_back_sooner_and_due_cards_first():
