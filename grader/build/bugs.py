@@ -6,7 +6,8 @@ The card shows the few lines where it differs from the reference (for each defin
 closest of the solution's answer cells and the drill's mutants/correct/ files), asks what is
 wrong and what you would see, and reveals the hint, the diff and the checks that catch it.
 Code is compared and shown without docstrings, comments and blank lines (a mutant's notes
-name its bug), and a card stores at most MAX_LINES lines of code and MAX_LINES of diff. A new mutant file is a new card at the next release. Read with `ast`, `tokenize` and
+name its bug), and a card stores at most MAX_LINES lines of code and MAX_LINES of diff.
+A new mutant file is a new card at the next release. Read with `ast`, `tokenize` and
 `difflib`: no drill code runs, so a release needs no torch.
 """
 import ast

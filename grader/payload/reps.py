@@ -68,10 +68,11 @@ REPS = [
      "names": ["drop_path"],
      "task": "`x` is a residual branch's output for a batch, shape (N, ...); the block "
              "returns `skip + drop_path(x, p, rng)`. Write `drop_path(x, p, rng, "
-             "train=True)`: each sample's WHOLE branch is dropped with probability p (that "
-             "sample's block is then only its skip connection: stochastic depth, Huang et al. "
-             "2016, drawn per sample as timm's drop_path does), kept branches are scaled by "
-             "1 / (1 - p), the draws come from `rng.random`, and outside training (or at "
+             "train=True)`: each sample's WHOLE branch is dropped with probability p, so "
+             "that sample's block is only its skip connection (stochastic depth, Huang et al. "
+             "2016, drew one decision per block for the whole mini-batch and scaled at test "
+             "time; you write timm's drop_path: one draw per sample, kept branches scaled by "
+             "1 / (1 - p) in training). Draw with `rng.random`; outside training (or at "
              "p = 0) x comes back as it is. Any number of dimensions after N.",
      "stub": "def drop_path(x, p, rng, train=True):\n    raise NotImplementedError",
      "solution": "def drop_path(x, p, rng, train=True):\n"
@@ -102,8 +103,8 @@ REPS = [
              "gradient with respect to x). The mask is a function of (seed, offset) alone: "
              "element i of the flattened tensor uses number offset + i of the stream of a "
              "private `torch.Generator` seeded with `seed`, so a slice of a bigger tensor "
-             "that starts at k gets that tensor's mask from k on, as a fused kernel's seed "
-             "and offset do. The global generator must not move.",
+             "that starts at k gets that tensor's mask from k on (the part a fused kernel's "
+             "Philox offset plays). The global generator must not move.",
      "stub": "import torch\n\n\ndef seeded_dropout(x, p, seed, offset):\n"
              "    raise NotImplementedError\n\n\n"
              "def seeded_dropout_backward(grad_out, p, seed, offset):\n"
