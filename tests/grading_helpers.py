@@ -1,4 +1,6 @@
-"""Shared by the end-to-end grading tests: run `python -m grader`, build submissions, read outputs."""
+"""Shared by the end-to-end grading tests: run `python -m grader`, build submissions, read outputs;
+and the payload import rule, which the drill and course notebook tests both apply."""
+import ast
 import csv
 import importlib.util
 import json
@@ -11,6 +13,8 @@ from grader.build import notebook, samples
 from grader.grading import drills
 
 REPO = Path(__file__).resolve().parent.parent
+# What a fresh Colab runtime has; anything else (ipywidgets, IPython, onnx) must be optional.
+COLAB = set(sys.stdlib_module_names) | {"torch", "numpy", "matplotlib"}
 # The engine's tests grade drill 01's notebooks and its corpus of implementations: a real
 # drill, not a toy; other drills are tested by tests/test_drills.py and their own tests.
 DRILL = "drill01_dropout"
@@ -89,3 +93,24 @@ def run_built_autograder(root, tmp_path, timeout=300):
     env.pop("PYTHONPATH", None)  # the grader must come from source/, not from this checkout
     return subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env,
                           cwd=str(tmp_path), capture_output=True, text=True, timeout=timeout)
+
+
+def unguarded_imports(code, where):
+    """The imports in pasted code that a fresh Colab runtime might lack and that no
+    `try: ... except ImportError` guards, as messages. Repo imports (grader, solutions) are
+    skipped: release drops them and checks the module was pasted earlier."""
+    tree = ast.parse(code)
+    guarded = {id(n) for t in ast.walk(tree) if isinstance(t, ast.Try)
+               and any(isinstance(h.type, ast.Name) and h.type.id in
+                       ("ImportError", "ModuleNotFoundError") for h in t.handlers)
+               for n in ast.walk(ast.Module(body=t.body, type_ignores=[]))}
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""])
+            for name in names:
+                top = name.split(".")[0]
+                if top not in COLAB | {"grader", "solutions"} and id(node) not in guarded:
+                    out.append(f"{where}: `import {name}` is not guarded")
+    return out

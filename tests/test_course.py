@@ -17,6 +17,7 @@ import matplotlib
 matplotlib.use("Agg")  # tests only
 
 import pytest
+from grading_helpers import unguarded_imports
 
 from grader.build import course, notebook, questions, release, workspace
 from grader.grading import drills
@@ -426,6 +427,16 @@ def test_questions_follow_the_extraction_convention():
     assert questions.seconds_for("word " * 1000) == 180 and questions.seconds_for("x") == 60
     assert questions.seconds_for("word " * 130) == 90  # 30 + 60
     assert questions.seconds_for("word " * 150) == 100  # 30 + 69.2, rounded up
+    # a cold start's own time: its heading's, unless its text states one; else the rule
+    assert got[0]["seconds"] == 120 and got[1]["seconds"] == questions.seconds_for("Cost. Five")
+    said = dict(cells[0], source=cells[0]["source"].replace("Say it", "You have one minute. Say"))
+    assert questions.extract({"cells": [said]}, "d")[0]["seconds"] == 60
+    bare = dict(cells[0], source=cells[0]["source"].replace(" (2 minutes)", "")
+                .replace("- A cost.", "- A cost" + " word" * 150))
+    cold = questions.extract({"cells": [bare]}, "d")[0]
+    assert cold["seconds"] == questions.seconds_for(cold["answer"]) == 110
+    assert questions.stated_seconds(["Answer in 90 seconds.", "(2 minutes)"]) == 90
+    assert questions.stated_seconds(["A second view, a minor one."]) is None
 
 
 def test_every_drill_has_every_card_kind_with_a_concept_and_the_simulator_holds_them_all():
@@ -438,6 +449,7 @@ def test_every_drill_has_every_card_kind_with_a_concept_and_the_simulator_holds_
         assert {"question", "probe", "bug"} <= set(kinds), drill_id
         mutants = list((ROOT / "solutions" / drill_id / "mutants" / "buggy").glob("*.py"))
         assert kinds.count("bug") == len(mutants), drill_id
+    assert {r["drill"] for r in course.rep_cards()} == set(IDS), "a drill without a coding rep"
     untagged = [(q["drill"], q["label"]) for q in bank if q["concept"] not in concepts.VOCABULARY]
     assert not untagged, f"give these cards a concept in their drill.py: {untagged}"
     assert all(q["checklist"] and q["reread"] for q in bank)
@@ -446,8 +458,18 @@ def test_every_drill_has_every_card_kind_with_a_concept_and_the_simulator_holds_
         if b["kind"] == "probe":
             assert b["chain"] in (a["id"], a.get("chain"))
     sim = (ROOT / course.SIMULATOR).read_text()
-    for q in bank:
+    for q in bank + course.rep_cards():
         assert json.dumps(q["id"]) in sim or repr(q["id"]) in sim
+
+
+@pytest.mark.parametrize("path", [course.HOME, course.SIMULATOR])
+def test_course_notebooks_import_only_what_a_fresh_colab_has(path):
+    """Every code cell of the home notebook and the simulator (pasted modules, data, the reps'
+    stubs) follows the payload import rule that tests/test_drills.py applies to drills."""
+    cells = [c for c in notebook.read(str(ROOT / path))["cells"] if c["cell_type"] == "code"]
+    assert any(notebook.role(c)[0] == "inline" for c in cells)
+    assert [m for i, c in enumerate(cells)
+            for m in unguarded_imports(notebook.source(c), f"{path} cell {i}")] == []
 
 
 def test_low_scores_come_back_sooner_and_due_cards_first():

@@ -24,7 +24,7 @@ def test_a_new_mutant_becomes_a_spot_the_bug_card_at_the_next_release(tmp_path):
     before = course.drill_deck(DRILL, str(tmp_path))
     source = next((folder / "mutants" / "buggy").glob("*.py")).read_text()
     body = "\n".join(line for line in source.splitlines() if not line.startswith("# "))
-    code = body.replace("return x", "return x + 0.0 * x.sum()", 1)  # a change to show
+    code = body.replace("return x", "return x + 0.0 * x.sum()  # leaks the bug", 1)
     (folder / "mutants" / "buggy" / "zz_new.py").write_text(
         "# bug: eval_identity\n# hint: a brand-new hint\n" + code)
     after = course.drill_deck(DRILL, str(tmp_path))
@@ -32,6 +32,7 @@ def test_a_new_mutant_becomes_a_spot_the_bug_card_at_the_next_release(tmp_path):
     assert len(new) == 1 and new[0]["kind"] == "bug" and new[0]["concept"] in concepts.VOCABULARY
     assert "a brand-new hint" in new[0]["answer"] and "`eval_identity`" in new[0]["answer"]
     assert "0.0 * x.sum()" in new[0]["question"] and "```diff" in new[0]["answer"]
+    assert "leaks the bug" not in new[0]["question"] + new[0]["answer"]  # comments are cut
     assert new[0]["id"] in course.simulator_notebook(str(tmp_path))
 
 
@@ -60,7 +61,16 @@ def test_spot_the_bug_cards_show_only_the_lines_that_changed():
     for c in cards:
         code = c["question"].split("```python\n")[1].split("```")[0]
         assert len(code.splitlines()) <= bugs.MAX_LINES + 1
-        assert "+" in c["answer"].split("```diff")[1]  # the fix shows as a diff
+        diff = c["answer"].split("```diff\n")[1].split("```")[0].splitlines()
+        assert len(diff) <= bugs.MAX_LINES + 1  # a card stores only what it shows
+        assert any(line[:1] in "+-" for line in diff)  # the fix shows as a diff
+
+
+def test_bug_cards_show_code_without_docstrings_comments_or_blank_lines():
+    src = ('def f(x):\n    """Scales by p: the bug."""\n\n    # p is the keep probability\n'
+           '    y = x * 2  # doubled\n    return f"#{y}"\n')
+    assert bugs.bare(src) == 'def f(x):\n    y = x * 2\n    return f"#{y}"'
+    assert bugs.bare("def g(): return 1  # one") == "def g(): return 1"
 
 
 def test_every_concept_names_a_section_to_reread_in_some_drill():

@@ -5,21 +5,26 @@ lines say which checks catch it (`# bug: a, b`) and what the message names (`# h
 The card shows the few lines where it differs from the reference (for each definition, the
 closest of the solution's answer cells and the drill's mutants/correct/ files), asks what is
 wrong and what you would see, and reveals the hint, the diff and the checks that catch it.
-A new mutant file is a new card at the next release. Read with `ast` and `difflib`: no drill
-code runs, so a release needs no torch.
+Code is compared and shown without docstrings, comments and blank lines (a mutant's notes
+name its bug), and a card stores at most MAX_LINES lines of code and MAX_LINES of diff.
+A new mutant file is a new card at the next release. Read with `ast`, `tokenize` and
+`difflib`: no drill code runs, so a release needs no torch.
 """
 import ast
 import difflib
 import glob
+import io
 import os
 import re
+import tokenize
 
 from grader.build import notebook, samples
 from grader.grading import drills
 
 HEADER = re.compile(r"#\s*(bug|hint):\s*(.+)")
 CONTEXT = 2  # unchanged lines shown around a change
-MAX_LINES = 16  # a card shows at most this many lines of code
+MAX_LINES = 16  # a card shows at most this many lines of code, and of its diff
+MORE = "    ..."  # where lines are left out
 SECONDS = 90  # the time to find the bug and say what a test would show
 QUESTION = "what is wrong, and what would you see?"
 
@@ -36,14 +41,36 @@ def header(text):
     return out
 
 
+DEFS = (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def bare(src):
+    """A definition's source without its docstrings, comments and blank lines."""
+    drop = set()
+    for node in ast.walk(ast.parse(src)):
+        first = node.body[0] if isinstance(node, DEFS) else None
+        if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str) and first.lineno > node.lineno):
+            drop |= set(range(first.lineno, first.end_lineno + 1))
+    cut = {t.start[0]: t.start[1] for t in tokenize.generate_tokens(io.StringIO(src).readline)
+           if t.type == tokenize.COMMENT}
+    out = []
+    for n, line in enumerate(src.splitlines(), 1):
+        kept = line[:cut[n]].rstrip() if n in cut else line
+        if n not in drop and kept.strip():
+            out.append(kept)
+    return "\n".join(out)
+
+
 def definitions(code):
-    """{name: source} of the top-level classes and functions of a piece of code."""
+    """{name: source without docstrings and comments} of the top-level classes and functions
+    of a piece of code."""
     try:
         tree = ast.parse(code)
     except SyntaxError:
         return {}
-    return {node.name: ast.get_source_segment(code, node) for node in tree.body
-            if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))}
+    return {node.name: bare(ast.get_source_segment(code, node)) for node in tree.body
+            if isinstance(node, DEFS)}
 
 
 def reference(drill_id, root=drills.ROOT):
@@ -92,17 +119,24 @@ def check_titles(drill_id, root=drills.ROOT):
 
 
 def changed(ref, bug):
-    """(the buggy lines to show, a unified diff) between two versions of the same code."""
+    """(the buggy lines to show, the diff to reveal) between two versions of the same code:
+    each change with CONTEXT unchanged lines around it, "..." between changes."""
     a, b = ref.splitlines(), bug.splitlines()
     shown, diff = [], []
     for group in difflib.SequenceMatcher(None, a, b).get_grouped_opcodes(CONTEXT):
         if shown:
-            shown.append("    ...")
-        first, last = group[0], group[-1]
-        shown += b[first[3]:last[4]]
-        diff += list(difflib.unified_diff(a, b, "reference", "buggy", n=CONTEXT,
-                                          lineterm=""))[2:] if not diff else []
+            shown.append(MORE)
+            diff.append(" " + MORE)
+        shown += b[group[0][3]:group[-1][4]]
+        for tag, i1, i2, j1, j2 in group:
+            diff += ([" " + line for line in a[i1:i2]] if tag == "equal" else
+                     ["-" + line for line in a[i1:i2]] + ["+" + line for line in b[j1:j2]])
     return shown, diff
+
+
+def clipped(lines, more=MORE):
+    """At most MAX_LINES lines: a card stores only what it shows."""
+    return lines if len(lines) <= MAX_LINES else lines[:MAX_LINES] + [more]
 
 
 def bug_card(drill_id, path, ref_defs, targets, titles):
@@ -115,13 +149,12 @@ def bug_card(drill_id, path, ref_defs, targets, titles):
     for name, src in mine.items():
         lines, d = changed(closest(ref_defs.get(name, []), src), src)
         if lines:
-            shown += (["    ..."] if shown else []) + lines
-            diff += d
+            shown += ([MORE] if shown else []) + lines
+            diff += ([" " + MORE] if diff else []) + d
             names.append(name)
     if not shown or not meta["bug"]:
         return None
-    if len(shown) > MAX_LINES:
-        shown = shown[:MAX_LINES] + ["    ..."]
+    shown, diff = clipped(shown), clipped(diff, " " + MORE)
     target = next((n for n in mine if n in targets), names[0])
     caught = [f"`{c}` ({titles[c]})" if c in titles else f"`{c}`" for c in meta["bug"]]
     question = (f"**Spot the bug** in `{target}`: {QUESTION}\n\n```python\n"

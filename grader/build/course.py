@@ -260,7 +260,8 @@ def simulator_notebook(root=drills.ROOT):
 plays the interviewer:
 
 1. press **Ask**: the question appears and a countdown starts. The time is sized from the
-   model answer: {questions.TIME_RULE}; a spot-the-bug card allows {bugs.SECONDS} s;
+   model answer: {questions.TIME_RULE}; {questions.COLD_RULE}; a spot-the-bug card allows
+   {bugs.SECONDS} s;
 2. answer **out loud**, as in the interview; press **Done** when you finish (at zero the model
    answer opens by itself). A pushback comes right after the question it pushes on;
 3. read the model answer and **tick** what your answer held on its checklist (the cold starts'

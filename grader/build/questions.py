@@ -13,7 +13,8 @@ same cell or an earlier one). Cells marked `<!-- @drill instructor -->` are skip
 
 The cold start: past a heading that names a "cold open" or "cold start", the first
 quoted paragraph (`> ...`) is the question and the first `<details>` block after it is what a
-strong answer holds; the pairs after it in the cell are its probes.
+strong answer holds; the pairs after it in the cell are its probes. Its countdown is the time
+the drill states for it (COLD_RULE), else the shared TIME_RULE.
 
 Each card gets a label, the key of a drill's `concepts=` mapping: "cold", "Q1" or "F3" from a
 bold "**Q1." start, a probe its question's label plus "p" ("Q1p"; a second one "Q1p2"), and
@@ -44,6 +45,14 @@ THINK_SECONDS = 30
 MIN_SECONDS, MAX_SECONDS = 60, 180
 TIME_RULE = (f"{THINK_SECONDS} s to think plus the model answer's words at {WORDS_PER_MINUTE} "
              f"words a minute, {MIN_SECONDS} to {MAX_SECONDS} seconds")
+# A cold start's own time: the first stated in its text before the checklist (the question or
+# its instructions: "You have one minute", "Talk for about a minute"), else in its heading
+# ("Cold start (2 minutes)").
+STATED = re.compile(r"\b(?:(a|an|one|two|three|four|five|\d+)\s+minutes?|(\d+)\s+seconds?)\b",
+                    re.IGNORECASE)
+NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+COLD_RULE = ("a cold start allows the time its drill states for it (\"You have one minute\"), "
+             "where it states one")
 
 
 def blocks(text):
@@ -110,6 +119,24 @@ def seconds_for(answer):
     return int(min(MAX_SECONDS, max(MIN_SECONDS, -(-seconds // 10) * 10)))
 
 
+def stated_seconds(texts):
+    """The first time stated in texts, in seconds, or None."""
+    for text in texts:
+        m = STATED.search(text)
+        if m and m.group(2):
+            return int(m.group(2))
+        if m:
+            return 60 * (NUMBERS.get(m.group(1).lower()) or int(m.group(1)))
+    return None
+
+
+def cold_seconds(parts, cold, answer):
+    """The cold start's countdown (COLD_RULE): its stated time, else seconds_for(answer)."""
+    head, box = cold[0], cold[2]
+    texts = [text for kind, text in parts[head + 1:box] if kind == "para"] + [parts[head][1]]
+    return stated_seconds(texts) or seconds_for(answer)
+
+
 def checklist(answer):
     """What to tick: the answer's top-level bullets, else its sentences (short ones merged)."""
     lines = answer.split("\n")
@@ -131,8 +158,8 @@ def checklist(answer):
 
 
 def cold_start(parts):
-    """(index of the quoted question, index of its details block) past a cold start heading
-    in a cell, or None."""
+    """(index of the cold start heading, of the quoted question, of its details block) in a
+    cell's parts, or None."""
     head = next((k for k, (kind, text) in enumerate(parts)
                  if kind == "heading" and COLD.search(text)), None)
     if head is None:
@@ -142,7 +169,7 @@ def cold_start(parts):
     if quote is None:
         return None
     box = next((k for k in range(quote + 1, len(parts)) if parts[k][0] == "details"), None)
-    return None if box is None else (quote, box)
+    return None if box is None else (head, quote, box)
 
 
 def unquote(text):
@@ -166,9 +193,9 @@ def extract(nb, drill):
                 topic = text
                 continue
             pair, label = None, None
-            if cold and k == cold[0]:
-                pair, label = (unquote(text), details_parts(parts[cold[1]][1])[1]), "cold"
-                used.add(cold[1])
+            if cold and k == cold[1]:
+                pair, label = (unquote(text), details_parts(parts[cold[2]][1])[1]), "cold"
+                used.add(cold[2])
             elif k in used:
                 continue
             elif (kind == "para" and is_prompt(text) and k + 1 < len(parts)
@@ -198,7 +225,8 @@ def extract(nb, drill):
                     "kind": "cold" if label == "cold" else
                             "question" if first is None else "probe",
                     "question": question, "answer": answer, "checklist": checklist(answer),
-                    "seconds": seconds_for(answer)}
+                    "seconds": cold_seconds(parts, cold, answer) if label == "cold"
+                    else seconds_for(answer)}
             if first is not None:
                 item["follows"], item["chain"] = first["question"], first["id"]
             first = item if first is None else first

@@ -3,9 +3,10 @@
 `make release` pastes this file into interview_simulator.ipynb after simulator.py, and gives
 each rep three cells: start_rep(ID) (the task and the clock), a blank stub, and
 check_rep(ID, globals()) (the checks, the time taken, a card in progress.json: 2 when every
-check passes in time, 1 when they pass over time, 0 otherwise). NumPy and the standard library
-only. The random checks hold 6-sigma bounds: a correct answer fails one with probability
-about 2e-9 (FALSE_FAIL); the course's tests run each reference over 1,000 seeds.
+check passes in time, 1 when they pass over time, 0 otherwise). NumPy and the standard
+library; torch only inside the check of the rep that needs it. The random checks hold 6-sigma
+bounds: a correct answer fails one with probability about 2e-9 (FALSE_FAIL); tests/test_reps.py
+runs each model solution over 300 seeds.
 """
 import math
 import time
@@ -62,6 +63,60 @@ REPS = [
      "solution": "def mc_mean_std(forward, x, T, rng):\n"
                  "    ys = np.stack([forward(x, rng) for _ in range(T)])\n"
                  "    return ys.mean(axis=0), ys.std(axis=0, ddof=1)"},
+    {"id": "rep:drop_path", "drill": "drill04_variants", "concept": "drop-path",
+     "minutes": 5, "title": "DropPath: stochastic depth per sample",
+     "names": ["drop_path"],
+     "task": "`x` is a residual branch's output for a batch, shape (N, ...); the block "
+             "returns `skip + drop_path(x, p, rng)`. Write `drop_path(x, p, rng, "
+             "train=True)`: each sample's WHOLE branch is dropped with probability p, so "
+             "that sample's block is only its skip connection (stochastic depth, Huang et al. "
+             "2016, drew one decision per block for the whole mini-batch and scaled at test "
+             "time; you write timm's drop_path: one draw per sample, kept branches scaled by "
+             "1 / (1 - p) in training). Draw with `rng.random`; outside training (or at "
+             "p = 0) x comes back as it is. Any number of dimensions after N.",
+     "stub": "def drop_path(x, p, rng, train=True):\n    raise NotImplementedError",
+     "solution": "def drop_path(x, p, rng, train=True):\n"
+                 "    if not train or p == 0:\n"
+                 "        return x\n"
+                 "    shape = (x.shape[0],) + (1,) * (x.ndim - 1)\n"
+                 "    keep = rng.random(shape) >= p\n"
+                 "    return x * keep / (1 - p)"},
+    {"id": "rep:variance_shift", "drill": "drill05_batchnorm", "concept": "bn-shift",
+     "minutes": 5, "title": "The variance shift, on paper",
+     "names": ["variance_shift"],
+     "task": "A unit's input x has mean `mean` and variance `var`; inverted dropout with drop "
+             "probability p follows it (survivors scaled by 1 / (1 - p), mask independent of "
+             "x). Write `variance_shift(mean, var, p)`: return `(train_var, ratio)`, the "
+             "variance of the dropout's output in training mode and the ratio of the "
+             "eval-mode variance to it (eval / train). The check compares your formula with "
+             "a simulation.",
+     "stub": "def variance_shift(mean, var, p):\n    raise NotImplementedError",
+     "solution": "def variance_shift(mean, var, p):\n"
+                 "    train_var = (var + mean ** 2) / (1 - p) - mean ** 2  # E[y^2] - E[y]^2\n"
+                 "    return train_var, var / train_var"},
+    {"id": "rep:seeded_mask", "drill": "drill06_at_scale", "concept": "seeded-masks",
+     "minutes": 8, "title": "A dropout mask drawn again from its seed and offset",
+     "names": ["seeded_dropout", "seeded_dropout_backward"],
+     "task": "Backward must not keep the mask: it draws it again. Write "
+             "`seeded_dropout(x, p, seed, offset)` (inverted dropout of a torch tensor, p the "
+             "DROP probability) and `seeded_dropout_backward(grad_out, p, seed, offset)` (the "
+             "gradient with respect to x). The mask is a function of (seed, offset) alone: "
+             "element i of the flattened tensor uses number offset + i of the stream of a "
+             "private `torch.Generator` seeded with `seed`, so a slice of a bigger tensor "
+             "that starts at k gets that tensor's mask from k on (the part a fused kernel's "
+             "Philox offset plays). The global generator must not move.",
+     "stub": "import torch\n\n\ndef seeded_dropout(x, p, seed, offset):\n"
+             "    raise NotImplementedError\n\n\n"
+             "def seeded_dropout_backward(grad_out, p, seed, offset):\n"
+             "    raise NotImplementedError",
+     "solution": "import torch\n\n\ndef keep_mask(t, p, seed, offset):\n"
+                 "    gen = torch.Generator().manual_seed(seed)\n"
+                 "    u = torch.rand(offset + t.numel(), generator=gen)[offset:]\n"
+                 "    return ((u >= p) / (1 - p)).view(t.shape).to(t.dtype)\n\n\n"
+                 "def seeded_dropout(x, p, seed, offset):\n"
+                 "    return x * keep_mask(x, p, seed, offset)\n\n\n"
+                 "def seeded_dropout_backward(grad_out, p, seed, offset):\n"
+                 "    return grad_out * keep_mask(grad_out, p, seed, offset)"},
 ]
 _STARTED = {}  # rep id -> when start_rep was called
 
@@ -181,8 +236,103 @@ def check_mc_dropout(ns, seed=0):
     return [f for f in fails if f]
 
 
+def check_drop_path(ns, seed=0):
+    drop = ns["drop_path"]
+    rng = np.random.default_rng(seed)
+    n, p = 20_000, 0.3
+    x = np.ones((n, 3, 4))
+    out = np.asarray(drop(x.copy(), p, rng))
+    if out.shape != x.shape:
+        return [f"the output's shape is {out.shape}, not the input's {x.shape}"]
+    flat, fails = out.reshape(n, -1), []
+    if not np.all(flat == flat[:, :1]):
+        fails.append("one draw per sample: each sample's whole branch is kept or dropped, "
+                     "never single elements")
+    dropped = flat[:, 0] == 0
+    fails.append(_within(float(dropped.mean()), p, math.sqrt(p * (1 - p) / n),
+                         "share of dropped samples (p is the DROP probability)"))
+    if (flat != 0).any() and not np.allclose(flat[flat != 0], 1 / (1 - p)):
+        fails.append("kept branches must be x / (1 - p): divide by the keep probability")
+    small = rng.normal(size=(4, 2, 3, 3))
+    if not np.array_equal(drop(small, p, rng, train=False), small):
+        fails.append("outside training x must come back unchanged")
+    if not np.array_equal(drop(small, 0.0, rng), small):
+        fails.append("at p = 0 x must come back unchanged")
+    try:
+        for shape in ((6, 5), (6, 2, 3, 3)):
+            y = np.asarray(drop(np.ones(shape), 0.5, rng))
+            assert y.shape == shape and np.all(y.reshape(6, -1) == y.reshape(6, -1)[:, :1])
+    except (AssertionError, ValueError):
+        fails.append("any number of dimensions after N: a mask of shape (N, 1, ..., 1)")
+    return [f for f in fails if f]
+
+
+SHIFT_CASES = [  # mean, var, p, what a wrong answer here most likely misses
+    (0.0, 2.0, 0.3, "at mean 0 it is var / (1 - p): the scale 1 / (1 - p) squared, times the "
+                    "keep probability 1 - p (p is the DROP probability)"),
+    (1.5, 1.0, 0.3, "the mean adds to it too: E[y^2] = (var + mean^2) / (1 - p), then "
+                    "subtract mean^2"),
+    (-2.0, 0.5, 0.1, "the mean adds to it too: E[y^2] = (var + mean^2) / (1 - p), then "
+                     "subtract mean^2"),
+]
+
+
+def check_variance_shift(ns, seed=0, n=100_000):
+    """Against a simulation of n draws; its standard error is estimated from the draws."""
+    rng = np.random.default_rng(seed)
+    fails = []
+    for mean, var, p, why in SHIFT_CASES:
+        train_var, ratio = (float(v) for v in ns["variance_shift"](mean, var, p))
+        x = rng.normal(mean, math.sqrt(var), n)
+        y = x * (rng.random(n) >= p) / (1 - p)
+        dev = (y - y.mean()) ** 2
+        bad = _within(train_var, float(dev.mean()), float(dev.std()) / math.sqrt(n),
+                      f"train-mode variance at mean {mean:g}, var {var:g}, p {p:g} "
+                      "(simulated)")
+        if bad:
+            fails.append(f"{bad}; {why}")
+        elif not math.isclose(ratio, var / train_var, rel_tol=1e-6):
+            fails.append(f"ratio {ratio:.4f}: it is eval over train, var / train_var, "
+                         "below 1 (eval mode sees the smaller variance)")
+    return fails
+
+
+def check_seeded_mask(ns, seed=0):
+    import torch  # here, not at the top: the release step reads REPS without torch
+    fwd, bwd = ns["seeded_dropout"], ns["seeded_dropout_backward"]
+    n, p, s, offset = 100_000, 0.3, 1000 + seed, 7
+    state = torch.get_rng_state()
+    out = fwd(torch.ones(n), p, s, offset)
+    fails = []
+    if not torch.equal(torch.get_rng_state(), state):
+        fails.append("the global generator moved: draw from a private torch.Generator")
+    if tuple(out.shape) != (n,):
+        return fails + [f"the output's shape is {tuple(out.shape)}, not the input's ({n},)"]
+    kept = out != 0
+    fails.append(_within(1 - kept.double().mean().item(), p, math.sqrt(p * (1 - p) / n),
+                         "share of zeros (p is the DROP probability)"))
+    if kept.any() and not torch.allclose(out[kept].double(), torch.tensor(1 / (1 - p)).double()):
+        fails.append("survivors must be x / (1 - p): divide by the keep probability")
+    torch.rand(3)  # the rest of the step moves the global generator before backward
+    grad = bwd(torch.ones(n), p, s, offset)
+    if not (torch.equal(grad != 0, kept) and torch.allclose(grad, out)):
+        fails.append("backward must draw the same mask again from (seed, offset): its "
+                     "gradient is not the forward's scaled mask")
+    if torch.equal(fwd(torch.ones(n), p, s + 1, offset), out):
+        fails.append("another seed gave the same mask: seed the generator with `seed`")
+    if not torch.equal(fwd(torch.ones(offset + n), p, s, 0)[offset:], out):
+        fails.append("the offset: element i uses number offset + i of the seed's stream, so a "
+                     "slice from k gets the whole tensor's mask from k on")
+    x = torch.randn(4, 5, 6, generator=torch.Generator().manual_seed(seed))
+    y, g = fwd(x, p, s, 0), bwd(torch.ones(4, 5, 6), p, s, 0)
+    if tuple(y.shape) != (4, 5, 6) or not torch.allclose(y, x * g):
+        fails.append("a 3-D x: the mask must take x's shape, and backward the same mask")
+    return [f for f in fails if f]
+
+
 CHECKS = {"rep:dropout_numpy": check_dropout_numpy, "rep:export_fold": check_export_fold,
-          "rep:mc_dropout": check_mc_dropout}
+          "rep:mc_dropout": check_mc_dropout, "rep:drop_path": check_drop_path,
+          "rep:variance_shift": check_variance_shift, "rep:seeded_mask": check_seeded_mask}
 
 
 def start_rep(rep_id):
