@@ -1,4 +1,7 @@
-"""The eight visible checks for drill 02 (ClassicDropout, export_weights, engine_forward).
+"""The visible checks for drill 02 (ClassicDropout, export_weights, engine_forward): eight
+narrated ones, each in a cell of its own, and a stress tier of sixteen run in one cell that
+tests every property the grader's hidden checks test (hidden.py runs the same builders and
+verdicts on other nets, sizes and seeds).
 
 `make release` pastes this file into the student notebook after the check kit, and the
 grader imports it, so it imports only the standard library, torch, numpy and the kit.
@@ -14,6 +17,7 @@ what the learner's function gave back, as tensors and plain values; judge() repl
 export with a few lines of torch and names the bug behind a mismatch.
 """
 import math
+import re
 import types
 
 import numpy as np
@@ -634,6 +638,276 @@ def cases_no_torch():
     return engine_case(ENGINE_NET, seed=41, rows=4)
 
 
+# --- the stress tier: what the hidden checks test, on this notebook's own inputs -------
+# The verdicts and case builders below serve both tiers: the stress checks run them on the
+# nets here, the grader's hidden checks (hidden.py) on other nets, sizes and seeds, with
+# show=False so that their messages never reveal the inputs.
+def scales(spec):
+    """Per linear layer: the factor its weight must carry (product of 1 - p of the classic
+    dropouts feeding it), the inverted keep feeding it, and the classic keep after it."""
+    fold, inverted, produces = [], [], []
+    classic, inv, last = 1.0, 1.0, None
+    for entry in spec:
+        if entry[0] == "classic":
+            classic *= 1.0 - entry[1]
+            if last is not None:
+                produces[last] *= 1.0 - entry[1]
+        elif entry[0] == "dropout":
+            inv *= 1.0 - entry[1]
+        elif entry[0] == "linear":
+            fold.append(classic)
+            inverted.append(inv)
+            produces.append(1.0)
+            last, classic, inv = len(fold) - 1, 1.0, 1.0
+    return dict(fold=fold, inverted=inverted, produces=produces)
+
+
+def case(spec, seed, dtype=torch.float32):
+    """export_case with the hints' scale factors derived from the spec."""
+    return export_case(spec, seed, dtype, **scales(spec))
+
+
+def exports_verdict(ok, show=True):
+    def judge(cases, results):
+        passed, message = judge_exports(cases, results, show=show)
+        return passed, message or ok
+    return judge
+
+
+def export_check(name, title, hint, prepare, judge, after=()):
+    return Check(name, title, "export_weights", hint, prepare, run_exports, judge, after)
+
+
+def verdict_bias_untouched(cases, results, show=True):
+    """Deterministic: every exported bias equals the model's, element for element."""
+    for c, r in zip(cases, results):
+        problem = structure_problem(c, r, show=show)
+        if problem:
+            return False, problem
+        linears = [e for e in r["layers"] if e["kind"] == "linear"]
+        for e, (_, b) in zip(linears, c["params"]):
+            if not torch.allclose(e["bias"].double(), b.double(), rtol=1e-7, atol=0.0):
+                return False, ("a bias was changed: dropout scales the activations that the "
+                               "weight multiplies, never the bias; export every bias as it is")
+    return True, "every bias is exported as it is"
+
+
+def verdict_float64(cases, results, show=True):
+    """Deterministic: float64 arrays, output equal to 1e-10 relative."""
+    for c, r in zip(cases, results):
+        problem = structure_problem(c, r, show=show)
+        if problem:
+            return False, problem
+        for e in r["layers"]:
+            for key in ("weight", "bias"):
+                if e.get(key) is not None and e[key].dtype != torch.float64:
+                    return False, (f"a float64 model was exported as {e[key].dtype}: keep the "
+                                   "parameters' dtype (no .float() or astype(np.float32))")
+    return exports_verdict("float64 nets export in float64, exactly", show)(cases, results)
+
+
+def verdict_no_share(cases, results, show=True):
+    """Deterministic."""
+    for c, r in zip(cases, results):
+        problem = structure_problem(c, r, show=show)
+        if problem:
+            return False, problem
+        for e in r["layers"]:
+            for key in ("weight", "bias"):
+                kind = e.get(key + "_type")
+                if e.get(key) is not None and kind != "ndarray":
+                    return False, (f"a {key} was exported as a {kind}; the engine reads NumPy "
+                                   "arrays (.detach().cpu().numpy().copy())")
+        if r["changed_model"]:
+            return False, ("export_weights changed the model's own parameters (an in-place "
+                           "scale?): export scaled copies and leave the model alone")
+        if r["shared"]:
+            return False, ("an exported array shares memory with the model's parameter "
+                           "(.numpy() is a view): writing to it would change the model; .copy() it")
+    return True, "the exported arrays are NumPy copies; the model is untouched"
+
+
+# --- ValueError for a classic dropout that cannot be folded ------------------------------------
+def bad_net_cases(nets, seed):
+    """nets: [(spec, index of the classic dropout that cannot be folded, or None)]."""
+    return [dict(case(spec, seed=seed + i), bad=bad) for i, (spec, bad) in enumerate(nets)]
+
+
+def run_bad_nets(export_weights, cases):
+    """The export of each net, or the exception it raised as plain values."""
+    out = []
+    for c in cases:
+        model = build_model(c["spec"], c["params"], classic_class(export_weights))
+        try:
+            layers = export_weights(model)
+        except NotImplementedError:
+            raise
+        except Exception as e:  # noqa: BLE001 - judged below
+            out.append({"error": type(e).__name__, "value_error": isinstance(e, ValueError),
+                        "message": str(e)[:300]})
+            continue
+        out.append({"error": None, "layers": plain_layers(layers)})
+    return out
+
+
+def verdict_bad_nets(cases, results, show=True):
+    """Deterministic."""
+    for c, r in zip(cases, results):
+        if c["bad"] is None:
+            if r["error"]:
+                return False, (f"export_weights raised {r['error']} for an nn.Dropout that is "
+                               "not followed by a Linear; inverted dropout needs no folding: "
+                               "export the net as it is")
+            passed, message = judge_exports([c], [r], show=show)
+            if not passed:
+                return False, message
+            continue
+        if not r["error"]:
+            return False, ("a ClassicDropout with no Linear after it, or feeding a Tanh, was "
+                           "exported silently; its 1 - p cannot be folded: raise ValueError")
+        if not r["value_error"]:
+            return False, (f"raised {r['error']} for a ClassicDropout that cannot be folded; "
+                           "raise ValueError")
+        msg = r["message"]
+        if not (re.search(rf"(?<![\d.]){c['bad']}(?![\d.])", msg) or "classic" in msg.lower()):
+            return False, ("the ValueError does not name the layer: say which one (its index in "
+                           "the Sequential, or that it is the ClassicDropout)")
+    return True, "ValueError naming the layer when a classic dropout cannot be folded"
+
+
+# --- engine: float64, no bias, shapes ---------------------------------------------------------
+def engines_verdict(ok, show=True):
+    def judge(cases, results):
+        passed, message = judge_engines(cases, results, show=show)
+        return passed, message or ok
+    return judge
+
+
+def engine_check(name, title, hint, prepare, judge, after=("engine_matches",)):
+    return Check(name, title, "engine_forward", hint, prepare, run_engines, judge, after)
+
+
+# --- ClassicDropout: p = 0 and bad p -----------------------------------------------------------
+def p_zero_cases(n, seed):
+    x = nonzero_randn(n, seed=seed)
+    return [classic_case(0.0, x), classic_case(0.0, x, train=False)]
+
+
+def verdict_classic_p_zero(cases, results):
+    """Deterministic: nothing is dropped, nothing is scaled."""
+    for c, r in zip(cases, results):
+        if not torch.equal(r["out"], c["x"]):
+            mode = "training" if c["train"] else "eval"
+            return False, (f"ClassicDropout(0) changed its input in {mode} mode: with p = 0 "
+                           "nothing is dropped and 1 - p = 1")
+    return True, "p = 0 is the identity in both modes"
+
+
+def bad_p_cases(bad_ps, good_ps, seed):
+    """Constructor calls for p outside [0, 1] (bad) and inside it; the first case runs
+    forward, so an untouched stub reports "not implemented yet"."""
+    return ([classic_case(0.5, nonzero_randn(100, seed=seed))]
+            + [dict(classic_case(p, None, construct_only=True), bad=True) for p in bad_ps]
+            + [dict(classic_case(p, None, construct_only=True), bad=False) for p in good_ps])
+
+
+def verdict_classic_bad_p(cases, results):
+    """Deterministic."""
+    for c, r in zip(cases[1:], results[1:]):
+        if c["bad"] and not r["value_error"]:
+            got = f"raised {r['init_error']}" if r["init_error"] else "raised nothing"
+            return False, f"ClassicDropout(p) with p outside [0, 1] {got}; raise ValueError"
+        if not c["bad"] and r["init_error"]:
+            return False, (f"ClassicDropout(p) raised {r['init_error']} for a valid p; classic "
+                           "dropout accepts every p in [0, 1] (p = 1 is legal: it divides by "
+                           "nothing)")
+    return True, "ValueError outside [0, 1]; every p in [0, 1] constructs"
+
+
+# --- the stress tier's own inputs ---------------------------------------------------------------
+def cases_stress_depths():
+    nets = [[("classic", 0.4), ("linear", 4, 3)],
+            [("linear", 4, 8), ("tanh",), ("classic", 0.4), ("linear", 8, 8), ("relu",),
+             ("classic", 0.4), ("linear", 8, 8), ("tanh",), ("classic", 0.4), ("linear", 8, 3)]]
+    return [case(net, seed=200 + i) for i, net in enumerate(nets)]
+
+
+def cases_stress_input_dropout():
+    return [case([("classic", 0.3), ("linear", 4, 8), ("tanh",), ("linear", 8, 3)], seed=210)]
+
+
+def cases_stress_per_layer_p():
+    return [case([("linear", 4, 8), ("relu",), ("classic", 0.2), ("linear", 8, 8), ("relu",),
+                  ("dropout", 0.3), ("linear", 8, 8), ("tanh",), ("classic", 0.6),
+                  ("linear", 8, 3)], seed=220)]
+
+
+def cases_stress_bias_untouched():
+    return [case(CLASSIC_NET, seed=230), case(INVERTED_NET, seed=231)]
+
+
+def cases_stress_no_bias():
+    return [case([("linear", 4, 8, False), ("relu",), ("classic", 0.5), ("linear", 8, 3, False)],
+                 seed=240),
+            case([("linear", 4, 8, False), ("tanh",), ("dropout", 0.5), ("linear", 8, 3)],
+                 seed=241)]
+
+
+def cases_stress_float64():
+    return [case(CLASSIC_NET, seed=250, dtype=torch.float64)]
+
+
+def cases_stress_no_dropout():
+    return [case([("linear", 4, 8), ("tanh",), ("linear", 8, 3)], seed=260)]
+
+
+def cases_stress_p_zero():
+    return [case([("linear", 4, 8), ("relu",), ("classic", 0.0), ("linear", 8, 3)], seed=270),
+            case([("linear", 4, 8), ("relu",), ("dropout", 0.0), ("linear", 8, 3)], seed=271)]
+
+
+def cases_stress_before_first_linear():
+    return [case([("linear", 4, 8), ("classic", 0.4), ("relu",), ("linear", 8, 3)], seed=280),
+            case([("classic", 0.4), ("relu",), ("linear", 4, 3)], seed=281)]
+
+
+def cases_stress_no_share():
+    return [case(CLASSIC_NET, seed=290)]
+
+
+STRESS_BAD_NETS = [  # (spec, index of the classic dropout that cannot be folded, or None)
+    ([("linear", 3, 5), ("tanh",), ("classic", 0.4)], 2),
+    ([("linear", 3, 5), ("classic", 0.4), ("tanh",), ("linear", 5, 2)], 1),
+    ([("linear", 3, 5), ("tanh",), ("dropout", 0.4)], None),
+]
+
+
+def cases_stress_bad_nets():
+    return bad_net_cases(STRESS_BAD_NETS, seed=295)
+
+
+def cases_stress_engine_float64():
+    return [engine_case(ENGINE_NET, seed=560, dtype=torch.float64)]
+
+
+def cases_stress_engine_no_bias():
+    return [engine_case([("linear", 5, 6, False), ("tanh",), ("linear", 6, 2, False)],
+                        seed=570)]
+
+
+def cases_stress_engine_shapes():
+    return [engine_case([("linear", 5, 1)], seed=580, rows=3),
+            engine_case([("linear", 5, 4), ("relu",)], seed=581, rows=1)]
+
+
+def cases_stress_classic_p_zero():
+    return p_zero_cases(2_000, seed=690)
+
+
+def cases_stress_classic_bad_p():
+    return bad_p_cases((-0.5, 1.5), (0.0, 1.0), seed=695)
+
+
 VISIBLE = CheckSet("Export drill checks", [
     classic_check("classic_drop_rate", "ClassicDropout drops about p in training",
                   "p is the probability of dropping a unit",
@@ -658,5 +932,76 @@ VISIBLE = CheckSet("Export drill checks", [
     Check("export_classic", "export of a classic-dropout net", "export_weights",
           "fold 1 - p into the consuming Linear's weight", cases_export_classic, run_exports,
           verdict_export_classic),
+], stress=[
+    export_check("depths", "export at depth 1 and 4", "fold at every classic dropout",
+                 cases_stress_depths, exports_verdict("depth 1 and 4 export right"),
+                 after=("export_classic",)),
+    export_check("input_dropout", "classic dropout on the inputs",
+                 "it scales the first Linear", cases_stress_input_dropout,
+                 exports_verdict("dropout on the inputs is folded into the first layer")),
+    export_check("per_layer_p", "a different p per layer", "each dropout its own 1 - p",
+                 cases_stress_per_layer_p,
+                 exports_verdict("every layer folds its own keep probability")),
+    export_check("bias_untouched", "biases untouched", "only the weights are scaled",
+                 cases_stress_bias_untouched, verdict_bias_untouched),
+    export_check("no_bias", "Linear layers without bias", "bias None",
+                 cases_stress_no_bias, exports_verdict("layers without bias export bias None")),
+    export_check("float64", "float64 nets", "keep the dtype", cases_stress_float64,
+                 verdict_float64),
+    export_check("no_dropout", "a net with no dropout", "nothing to fold",
+                 cases_stress_no_dropout,
+                 exports_verdict("a net without dropout exports as it is")),
+    export_check("p_zero", "p = 0 layers", "1 - p = 1", cases_stress_p_zero,
+                 exports_verdict("p = 0 layers export right")),
+    export_check("relu_between", "a ReLU between a dropout and its Linear",
+                 "ReLU(k x) = k ReLU(x) for k >= 0", cases_stress_before_first_linear,
+                 exports_verdict("the fold skips a ReLU, also before the first Linear")),
+    export_check("no_share", "exported arrays are NumPy copies",
+                 "changing them never changes the model", cases_stress_no_share,
+                 verdict_no_share),
+    Check("bad_nets", "ValueError when a classic dropout cannot be folded",
+          "export_weights", "nothing linear after it, or a Tanh in between",
+          cases_stress_bad_nets, run_bad_nets, verdict_bad_nets),
+    engine_check("engine_keeps_float64", "engine keeps float64", "no float32 cast",
+                 cases_stress_engine_float64,
+                 engines_verdict("float64 in, float64 out, to 1e-10")),
+    engine_check("engine_bias_none", "engine with bias None", "skip a missing bias",
+                 cases_stress_engine_no_bias, engines_verdict("layers without bias run")),
+    engine_check("engine_out_shapes", "engine output shapes", "(batch, out), also for 1 x 1",
+                 cases_stress_engine_shapes,
+                 engines_verdict("one output column and a batch of one keep their shape")),
+    classic_check("classic_zero", "ClassicDropout(0) is the identity", "1 - p = 1",
+                  cases_stress_classic_p_zero, verdict_classic_p_zero),
+    classic_check("classic_invalid_p", "ValueError for p outside [0, 1]", "p is a probability",
+                  cases_stress_classic_bad_p, verdict_classic_bad_p),
 ])
 check, run_all_checks, stress_test = VISIBLE.check, VISIBLE.scoreboard, VISIBLE.stress_test
+
+# Graded hints, the first giving the least away; `hint("export_weights")` shows the next one.
+HINTS = {
+    "ClassicDropout": [
+        "Classic dropout does the correction at inference, not in training: the two modes "
+        "must agree on average.",
+        "In training draw a new random keep/drop decision per element on every call and "
+        "multiply; branch on self.training (not self.train, which is a method).",
+        "Training: x times (torch.rand_like(x) < 1 - p), nothing else; eval: x * (1 - p); "
+        "the constructor checks 0 <= p <= 1 and raises ValueError otherwise.",
+    ],
+    "export_weights": [
+        "Ask which dropout was trained: inverted dropout already rescaled in training, "
+        "classic dropout leaves a factor 1 - p to apply at inference.",
+        "That factor multiplies the activations a Linear reads, so it can live in the "
+        "weight of the Linear that consumes the dropped units, never in its bias; a ReLU in "
+        "between is fine (ReLU(k x) = k ReLU(x) for k >= 0), a Tanh is not.",
+        "Walk the layers in order holding a pending 1 - p from the last ClassicDropout; at "
+        "the next Linear multiply its weight copy (.detach().cpu().numpy().copy()) by it; "
+        "at a Tanh or at the end with one still pending, raise ValueError naming the layer.",
+    ],
+    "engine_forward": [
+        "Do exactly what nn.Linear, ReLU and Tanh do, with NumPy arrays only.",
+        "nn.Linear stores W as (out, in), so a batch of rows needs the transpose; a missing "
+        "bias is None.",
+        "h @ W.T (+ b when it is not None), np.maximum(h, 0), np.tanh(h); no astype, no "
+        "squeeze, and never import torch inside.",
+    ],
+}

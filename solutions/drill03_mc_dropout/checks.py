@@ -1,4 +1,5 @@
-"""The seven visible checks for drill 03 (Monte Carlo dropout), defined once.
+"""The visible checks for drill 03 (Monte Carlo dropout), defined once: seven narrated
+ones, each in a cell of its own, and a stress tier of nine run in one cell.
 
 `make release` pastes this file into the student notebook after the check kit, and the
 grader imports it, so it may only import torch, the standard library and the kit.
@@ -9,14 +10,19 @@ functions only run it (execute) and hand back tensors and plain values; the verd
 `counts_as_dropout` below: torch's dropout classes (all subclasses of
 nn.modules.dropout._DropoutNd) and any module whose class name contains "Dropout".
 
+The stress tier tests every property the grader's hidden checks test (hidden.py builds
+the same cases with other seeds and sizes, from the builders here).
+
 One check is statistical ("spread": every point must show some spread across the
 passes); its docstring derives the false-fail bound. The others are exact, or exact up
-to float rounding, and never fail a correct answer by chance.
+to float rounding (the seeded ones compare with the plain loop run here under the same
+seed), and never fail a correct answer by chance.
 """
 import math
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from grader.payload.checkkit import FALSE_FAIL, SIGMAS, Check, CheckSet, bound  # noqa: F401
 
@@ -445,6 +451,324 @@ def verdict_classify_basic(c, r):
     return True, (f"probs sum to 1; 0 <= mutual_info <= entropy <= log {k} at all {n} points")
 
 
+# --- the stress tier: what the hidden checks test, on this notebook's own inputs -------
+# Each builder below takes its inputs as arguments; the stress checks call it with the
+# notebook's seeds and sizes, the grader's hidden checks (hidden.py) with others.
+class Zeroer(nn.modules.dropout._DropoutNd):
+    """A torch-style dropout whose name does not say so: found by its base class only."""
+
+    def forward(self, x):
+        return F.dropout(x, self.p, self.training, self.inplace)
+
+
+class MySpatialDropout(nn.Module):
+    """The course's own channel dropout: found by its name only."""
+
+    def __init__(self, p=0.3):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x):
+        return F.dropout1d(x, self.p, self.training)
+
+
+class Jitter(nn.Module):
+    """A noise layer that is NOT dropout: it must be in eval mode inside the context."""
+
+    def forward(self, x):
+        return x + 0.1 * torch.randn_like(x) if self.training else x
+
+
+class Block(nn.Module):
+    """Dropout nested in lists and dicts, of both unusual kinds, beside a noise layer."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(8, 8), nn.BatchNorm1d(8), nn.ReLU(),
+                                  nn.ModuleList([nn.Dropout2d(0.2), Zeroer(0.1)]))
+        self.heads = nn.ModuleDict({"a": nn.Sequential(nn.LayerNorm(8), MySpatialDropout()),
+                                    "b": nn.Sequential(Jitter(), nn.AlphaDropout(0.1),
+                                                       nn.Sequential(CourseDropout(0.2)))})
+
+
+def block_net(seed=40):
+    """A Linear, then one Block: the notebook's nested model."""
+    return seeded_build(seed, lambda: nn.Sequential(nn.Linear(4, 8), Block()))
+
+
+def run_inside_each(enable, cases):
+    """run_inside on every case."""
+    return [run_inside(enable, c) for c in cases]
+
+
+# --- nested containers, every torch dropout class, both ways of being "the course's own" --
+def nested_cases(build):
+    return [{"model": all_modes(build(), flag)} for flag in (True, False)]
+
+
+def cases_nested_modules():
+    return nested_cases(block_net)
+
+
+def verdict_nested(cases, results, hidden=False):
+    """Exact."""
+    for c, r in zip(cases, results):
+        problem = mode_problem(expected_modes(c["model"]), r["inside"], hidden=hidden)
+        if problem:
+            return False, problem + " (in a nested model)"
+    return True, "every dropout module, however deep or named, trains; the rest are in eval"
+
+
+# --- an exception inside the context ------------------------------------------------------
+class Boom(Exception):
+    """Raised by the check inside the learner's context."""
+
+
+def exception_case(model):
+    """The model in a mix of modes (every third module training)."""
+    flags = {n: (i % 3 == 0) for i, n in enumerate(modes(model))}
+    return {"model": set_modes(model, flags), "before": flags}
+
+
+def cases_raises_inside():
+    return exception_case(block_net(41))
+
+
+def run_exception(enable, c):
+    model, propagated = c["model"], False
+    try:
+        with enable(model):
+            raise Boom("raised inside the context")
+    except Boom:
+        propagated = True
+    return {"propagated": propagated, "after": modes(model)}
+
+
+def verdict_exception_restores(c, r):
+    """Exact."""
+    if not r["propagated"]:
+        return False, ("an exception raised inside the context was swallowed: let it "
+                       "propagate (no bare except, __exit__ must not return True)")
+    if r["after"] != c["before"]:
+        return False, ("after an exception inside the context the modes were not restored: "
+                       "restore them in a finally block (the code after `yield` is skipped "
+                       "when the body raises)")
+    return True, "the exception propagates and every module's mode is restored"
+
+
+# --- T = 1 ------------------------------------------------------------------------------
+EPS = dict(rtol=1e-4, atol=1e-5)  # float32, batched against one-at-a-time products
+
+
+def seeded_cases(model, x, T, seed):
+    """A case whose expected mean and std are the plain loop's under torch.manual_seed(seed)."""
+    mean, std = reference_predict(model, x, T, seed=seed)
+    return [{"model": model, "x": x, "T": T, "seed": seed, "mean": mean, "std": std}]
+
+
+def cases_one_pass():
+    return seeded_cases(wide_net(0.5, seed=42), grid(5, -1.0, 1.0), 1, seed=3)
+
+
+def run_seeded_predict(mc_predict, cases):
+    out = []
+    for c in cases:
+        reset_probes(c["model"])
+        torch.manual_seed(c["seed"])
+        out.append(predict_result(c["model"], c["x"], mc_predict(c["model"], c["x"], T=c["T"])))
+    return out
+
+
+def verdict_t_one(cases, results):
+    """Exact up to float rounding."""
+    c, r = cases[0], results[0]
+    if tuple(r["std"].shape) != tuple(c["std"].shape):
+        return False, "with T = 1 the std has the wrong shape"
+    if torch.isnan(r["std"]).any():
+        return False, ("with T = 1 the std is NaN: the unbiased estimator divides by T - 1 = 0; "
+                       "this drill's convention divides by T (correction=0)")
+    if not torch.equal(r["std"], torch.zeros_like(r["std"])):
+        return False, "with T = 1 the std must be exactly zero (one pass has no spread)"
+    if not torch.allclose(r["mean"], c["mean"], **EPS):
+        return False, "with T = 1 the mean must be the one stochastic pass"
+    return True, "T = 1: the mean is the single pass and the std is zero"
+
+
+# --- the model's modes before the call: eval, train, or mixed --------------------------
+def prior_mode_cases(seed, x):
+    out = []
+    for flags in ("eval", "train", "mixed"):
+        model = mixed_net(seed=seed)
+        if flags == "mixed":
+            before = {n: (i % 2 == 1) for i, n in enumerate(modes(model))}
+            set_modes(model, before)
+        else:
+            all_modes(model, flags == "train")
+        out.append({"model": model, "x": x, "T": 10, "before": modes(model),
+                    "expected_inside": expected_modes(model)})
+    return out
+
+
+def cases_modes_kept():
+    return prior_mode_cases(43, grid(6, -1.5, 1.5))
+
+
+def verdict_prior_modes(cases, results, hidden=False):
+    """Exact."""
+    labels = ("in eval mode", "in train mode", "in a mix of modes")
+    for c, r, label in zip(cases, results, labels):
+        for seen in r["seen_modes"]:
+            problem = mode_problem(c["expected_inside"], seen, hidden=hidden)
+            if problem:
+                return False, f"for a model {label} before the call, during the passes {problem}"
+        if r["modes_after"] != c["before"]:
+            return False, (f"for a model {label} before the call, mc_predict left some modules "
+                           "in another mode: leave the model exactly as it was (use the context "
+                           "manager)")
+    return True, "the passes ran with only dropout on, and every module's mode was kept"
+
+
+# --- vectorised, and equal to the plain loop -------------------------------------------
+def cases_batched():
+    return seeded_cases(course_net(0.5, seed=44, d_in=2, d_out=1), grid(6, -1.0, 1.0, d=2),
+                        30, seed=12)
+
+
+def verdict_vectorised(cases, results):
+    """Exact up to float rounding: under the same seed a pass-major batch draws the loop's
+    masks (the course's dropout takes its numbers from the global generator in order)."""
+    c, r = cases[0], results[0]
+    if r["calls"] >= c["T"]:
+        return False, ("mc_predict ran one forward call per pass: repeat x T times along the "
+                       "batch dimension and run the passes as one batch")
+    if tuple(r["mean"].shape) != tuple(c["mean"].shape):
+        return False, "the batched result has the wrong shape"
+    if not torch.allclose(r["mean"], c["mean"], **EPS):
+        return False, ("the batched mean differs from the plain loop under the same seed: stack "
+                       "the copies pass-major (pass t is rows t*N to t*N + N - 1; not "
+                       "repeat_interleave) and reshape to (T, N, ...)")
+    if not torch.allclose(r["std"], c["std"], **EPS):
+        ratio = (r["std"] / c["std"]).median().item()
+        if abs(ratio - (c["T"] / (c["T"] - 1)) ** 0.5) < 1e-3:
+            return False, ("the std divides by T - 1 (unbiased); this drill's convention "
+                           "divides by T (correction=0)")
+        return False, "the batched std differs from the plain loop's population std"
+    return True, f"{r['calls']} forward call(s) for {c['T']} passes, equal to the plain loop"
+
+
+# --- no autograd graph ------------------------------------------------------------------
+def cases_no_autograd():
+    return [{"model": wide_net(0.5, seed=45), "x": grid(5, -1.0, 1.0), "T": 10}]
+
+
+def run_no_graph(mc_predict, cases):
+    out = run_predict(mc_predict, cases)
+    out[0]["param_grads"] = [p.grad is not None for p in cases[0]["model"].parameters()]
+    return out
+
+
+def verdict_no_graph(cases, results):
+    """Exact."""
+    r = results[0]
+    if any(r["grad_enabled"]) or r["mean_grad"] or r["std_grad"]:
+        return False, ("the passes ran with autograd on, building a graph over T copies: wrap "
+                       "them in torch.no_grad() (a .detach() at the end is too late)")
+    if any(r["param_grads"]):
+        return False, "mc_predict left gradients in the parameters: it must not call backward"
+    return True, "the passes ran under no_grad and the outputs carry no graph"
+
+
+# --- dtype kept -------------------------------------------------------------------------
+def dtype_cases(seed, n):
+    return [{"model": wide_net(0.5, seed=seed, dtype=torch.float64),
+             "x": grid(n, -1.0, 1.0, dtype=torch.float64), "T": 10}]
+
+
+def cases_float64():
+    return dtype_cases(46, 5)
+
+
+def verdict_dtype(cases, results):
+    """Exact."""
+    r = results[0]
+    if r["mean"].dtype != torch.float64 or r["std"].dtype != torch.float64:
+        return False, ("a float64 model and input gave a lower-precision mean or std: do not "
+                       "cast (.float()); keep the model's dtype")
+    return True, "float64 in, float64 out"
+
+
+# --- in-place dropout must not touch the caller's x -------------------------------------
+def inplace_cases(seed, n, d):
+    def build():
+        return watched(nn.Sequential(nn.Dropout(0.5, inplace=True), Probe(), nn.Linear(d, 2)))
+    x = grid(n, 0.5, 2.0, d=d)
+    return [{"model": seeded_build(seed, build), "x": x, "x_before": x.clone(), "T": 10}]
+
+
+def cases_inplace_safe():
+    return inplace_cases(47, 6, 2)
+
+
+def verdict_inplace_input(cases, results):
+    """Exact."""
+    c, r = cases[0], results[0]
+    if not torch.equal(r["x_after"], c["x_before"]):
+        return False, ("a dropout with inplace=True zeroed entries of the caller's x: pass the "
+                       "model a copy, never x itself")
+    if not (torch.isfinite(r["mean"]).all() and torch.isfinite(r["std"]).all()):
+        return False, "in-place dropout gave NaN or inf"
+    return True, "the caller's input is untouched by an in-place dropout"
+
+
+# --- classification scores against the reference ---------------------------------------
+def classify_cases(seeds, n):
+    """One net per seed; the second scaled so far that its logits saturate (some p are 0)."""
+    out = []
+    for seed, scale in zip(seeds, (1.0, 400.0)):
+        model, x = course_net(0.5, seed=seed, scale=scale), grid(n, -2.0, 2.0, d=2)
+        out.append({"model": model, "x": x, "T": 25, "seed": seed,
+                    "want": reference_classify(model, x, 25, seed)})
+    return out
+
+
+def cases_classify_values():
+    return classify_cases((32, 33), 6)
+
+
+def run_classify_seeded(mc_classify, cases):
+    out = []
+    for c in cases:
+        torch.manual_seed(c["seed"])
+        out.append(classify_result(mc_classify(c["model"], c["x"], T=c["T"])))
+    return out
+
+
+def verdict_classify_reference(cases, results):
+    """Exact up to float rounding (the reference is computed in float64)."""
+    for i, (c, r) in enumerate(zip(cases, results)):
+        want = c["want"]
+        saturated = " with saturated logits" if i else ""
+        if not all(torch.isfinite(r[k]).all() for k in want):
+            return False, (f"a score is NaN{saturated}: 0 * log 0 must count as 0 (use "
+                           "torch.special.xlogy, or p * log_softmax)")
+        if any(tuple(r[k].shape) != tuple(want[k].shape) for k in want):
+            return False, "a score has the wrong shape"
+        if not torch.allclose(r["probs"].double(), want["probs"], **EPS):
+            return False, ('"probs" is not the mean over passes of the softmax (the softmax of '
+                           "the mean logits is another thing), or the passes are not stacked "
+                           "pass-major")
+        h, mi = r["entropy"].double(), r["mutual_info"].double()
+        if not torch.allclose(h, want["entropy"], **EPS):
+            ratio = (h / want["entropy"]).median().item()
+            if abs(ratio - 1.4426950408889634) < 1e-3:
+                return False, '"entropy" is in bits: use the natural log (nats)'
+            return False, f'"entropy" is not the entropy of the mean probabilities{saturated}'
+        if not torch.allclose(mi, want["mutual_info"], **EPS):
+            return False, (f'"mutual_info" is not H[mean p] minus the mean of the passes\' '
+                           f"entropies{saturated}")
+    return True, "probs, entropy and mutual information match the reference, in nats"
+
+
 def checks_for(target, name, title, hint, prepare, execute, judge, after=()):
     return Check(name, title, target, hint, prepare, execute, judge, tuple(after))
 
@@ -471,5 +795,60 @@ VISIBLE = CheckSet("Monte Carlo dropout checks", [
     checks_for("mc_classify", "classify_basic", "classification scores are sane",
                "probs sum to 1; 0 <= mutual_info <= entropy",
                cases_classify_basic, run_classify, verdict_classify_basic),
+], stress=[
+    checks_for("enable_mc_dropout", "nested_modules", "nested and unusual dropout modules",
+               "every dropout module, at any depth, of any dropout class",
+               cases_nested_modules, run_inside_each, verdict_nested),
+    checks_for("enable_mc_dropout", "raises_inside", "modes restored after an exception",
+               "the exception propagates and every mode comes back",
+               cases_raises_inside, run_exception, verdict_exception_restores),
+    checks_for("mc_predict", "one_pass", "T = 1", "one pass: the std is zero, not NaN",
+               cases_one_pass, run_seeded_predict, verdict_t_one),
+    checks_for("mc_predict", "modes_kept", "the model is left as it was",
+               "eval, train or mixed before the call: the same after it",
+               cases_modes_kept, run_predict, verdict_prior_modes),
+    checks_for("mc_predict", "batched", "one batched call, equal to the loop",
+               "same numbers as T plain passes under one seed",
+               cases_batched, run_seeded_predict, verdict_vectorised),
+    checks_for("mc_predict", "no_autograd", "no autograd graph",
+               "the outputs carry no graph and no gradients",
+               cases_no_autograd, run_no_graph, verdict_no_graph),
+    checks_for("mc_predict", "float64", "dtype kept", "float64 stays float64",
+               cases_float64, run_predict, verdict_dtype),
+    checks_for("mc_predict", "inplace_safe", "in-place dropout leaves x alone",
+               "the caller's x is never modified",
+               cases_inplace_safe, run_predict, verdict_inplace_input),
+    checks_for("mc_classify", "classify_values", "classification scores match",
+               "mean softmax; entropies in nats, 0 log 0 = 0; MI = H[mean] - mean H",
+               cases_classify_values, run_classify_seeded, verdict_classify_reference),
 ])
 check, run_all_checks, stress_test = VISIBLE.check, VISIBLE.scoreboard, VISIBLE.stress_test
+
+# Graded hints, the first giving the least away; `hint("mc_predict")` shows the next one.
+HINTS = {
+    "enable_mc_dropout": [
+        "A model can arrive with its modules in different modes, and every one of them must "
+        "come back as it was, even when the body of the `with` raises.",
+        "Remember each module's own training flag on entry (model.modules() visits the model "
+        "and everything nested); module.train() would also switch its children.",
+        "Set each module's own `training` attribute to whether it counts as dropout, yield, "
+        "and put every saved flag back in a `finally` block without catching the exception.",
+    ],
+    "mc_predict": [
+        "All T passes can run as one batch: the model does not care which rows belong to "
+        "which pass, as long as you can tell them apart afterwards.",
+        "Stack T copies of x along the batch dimension, pass after pass (x.repeat, not "
+        "repeat_interleave), run them under torch.no_grad() inside enable_mc_dropout, and "
+        "reshape the output to (T, N, ...).",
+        "Then take the mean and the std over dimension 0; the std with correction=0 divides "
+        "by T, so a single pass gives zero.",
+    ],
+    "mc_classify": [
+        "Each pass gives its own class probabilities; the prediction is their average, not "
+        "the softmax of the averaged logits.",
+        "Entropy of the averaged probabilities is the total uncertainty; subtract the mean of "
+        "the passes' own entropies to get the mutual information (natural log throughout).",
+        "Use log_softmax per pass for stable logs, and torch.special.xlogy(p, p) so that a "
+        "probability of exactly 0 contributes 0, not NaN.",
+    ],
+}

@@ -7,7 +7,7 @@ DRILL = Drill(
     minutes=45, level="intermediate",
     produces="a context manager that switches on only dropout, a batched mc_predict and "
              "mc_classify (entropy and mutual information), error bars on a toy with a gap, "
-             "a calibration check, and seven passing checks",
+             "a calibration check, and sixteen passing checks",
     targets={"enable_mc_dropout": "function", "mc_predict": "function",
              "mc_classify": "function"},
     visible=list(checks.VISIBLE),

@@ -1,4 +1,7 @@
-"""The visible checks for drill 06 (dropout at scale), defined once.
+"""The visible checks for drill 06 (dropout at scale), defined once: eight narrated ones,
+each in a cell of its own, and a stress tier of seven run in one cell. The stress tier tests
+every property the grader's hidden checks test (hidden.py runs the same builders and verdicts
+on other seeds and sizes).
 
 `make release` pastes this file into the student notebook after the check kit, and the
 grader imports it, so it may only import torch, the standard library and the kit.
@@ -80,6 +83,7 @@ def seeded_check(name, title, hint, prepare, judge, after=()):
     def judge_shape_first(cases, results):
         problem = shape_dtype_problem(cases, results)
         return (False, problem) if problem else judge(cases, results)
+    judge_shape_first.verdict = judge  # the judge behind it, for the drill's tests
     return Check(name, title, "SeededDropout", hint, prepare, run_seeded_cases,
                  judge_shape_first, after)
 
@@ -554,6 +558,161 @@ def cases_memory_vs_block():
                      p_resid=0.2, dtype=torch.float32)]
 
 
+# --- the stress tier: what the hidden checks test, on this notebook's own inputs -------
+# The builders take their seeds and sizes as arguments: the stress checks use the defaults,
+# the grader's hidden checks (hidden.py) other values.
+def _grad_follows_output(c, r, rtol):
+    """True when the gradient is upstream * (y != 0) / (1 - p) within rtol (in float64)."""
+    kept = r["y"] != 0
+    want = c["grad_out"].double() * kept / (1 - c["p"])
+    return torch.allclose(r["grad"].double(), want, rtol=rtol, atol=0.0)
+
+
+# --- two calls in flight: each backward uses its own seed --------------------------------
+def cases_grad_interleaved(seed=161, n=3000):
+    return [sd_case(nonzero_randn(n, seed=seed + i), 0.4, seed + 7 * i,
+                    grad_out=nonzero_randn(n, seed=seed + 10 + i)) for i in range(2)]
+
+
+def run_interleaved(SeededDropout, cases):
+    """Both forwards first, then one backward through both (as two layers of a net do)."""
+    xs = [c["x"].detach().clone().requires_grad_() for c in cases]
+    ys = [SeededDropout.apply(x, c["p"], c["seed"]) for x, c in zip(xs, cases)]
+    for y in ys:
+        if not isinstance(y, torch.Tensor) or not y.requires_grad:
+            raise RuntimeError("the output is not a tensor attached to the autograd graph")
+    sum((y * c["grad_out"]).sum() for y, c in zip(ys, cases)).backward()
+    return [{"y": y.detach().clone(),
+             "grad": x.grad.detach().clone() if x.grad is not None else torch.zeros_like(x)}
+            for x, y in zip(xs, ys)]
+
+
+def verdict_grad_interleaved(cases, results):
+    """Exact up to float32 rounding; no false fails."""
+    for c, r in zip(cases, results):
+        if not _grad_follows_output(c, r, 4 * EPS32):
+            return False, ("with two calls in flight, a backward used the wrong mask: keep "
+                           "each call's seed on its own ctx, not on the class or a global")
+    return True, "each call's backward rebuilds its own mask"
+
+
+# --- the global RNG is left alone --------------------------------------------------------
+def cases_global_rng(seed=171, n=2000):
+    return [sd_case(nonzero_randn(n, seed=seed), 0.3, seed,
+                    grad_out=nonzero_randn(n, seed=seed + 1))]
+
+
+def run_global_rng(SeededDropout, cases):
+    torch.manual_seed(12345)
+    before = torch.get_rng_state()
+    out = run_seeded(SeededDropout, cases[0])
+    return {"unchanged": bool(torch.equal(before, torch.get_rng_state())), **out}
+
+
+def verdict_global_rng(cases, results):
+    """Deterministic."""
+    if not results["unchanged"]:
+        return False, ("forward or backward changed the global RNG state (torch.manual_seed, "
+                       "set_rng_state or an unseeded draw): use a private torch.Generator, "
+                       "or every other random op in training shifts")
+    return True, "the global RNG state is untouched"
+
+
+# --- dtypes are kept, values right to the dtype's precision ------------------------------
+DTYPES = (torch.bfloat16, torch.float16, torch.float64)
+
+
+def cases_dtypes(seed=181, n=10_000):
+    return [sd_case(nonzero_randn(n, seed=seed + i, dtype=dt), 0.3, seed + i,
+                    grad_out=nonzero_randn(n, seed=seed + 10 + i, dtype=dt))
+            for i, dt in enumerate(DTYPES)]
+
+
+def verdict_dtypes(cases, results):
+    """Deterministic: values within 2 eps of the dtype (one or two roundings)."""
+    for c, r in zip(cases, results):
+        x, y, p, dt = c["x"], r["y"], c["p"], c["x"].dtype
+        eps = torch.finfo(dt).eps
+        kept = y != 0
+        if kept.all() or not kept.any():
+            return False, f"a {dt} input was not dropped out (all or nothing kept)"
+        if r["grad"].dtype != dt:
+            return False, f"the gradient of a {dt} input is not {dt}"
+        if not torch.allclose(y[kept].double(), x[kept].double() / (1 - p), rtol=2 * eps,
+                              atol=0):
+            return False, (f"survivors of a {dt} input are not x / (1 - p) to that dtype's "
+                           "precision")
+        if not _grad_follows_output(c, r, 2 * eps):
+            return False, (f"for a {dt} input, backward's mask differs from forward's, or "
+                           "is mis-scaled (is the mask drawn differently per dtype?)")
+    return True, "bfloat16, float16 and float64 keep their dtype, values and mask"
+
+
+# --- non-contiguous input, contiguous upstream gradient ----------------------------------
+def cases_noncontiguous(seed=191, shape=(20, 50)):
+    x = nonzero_randn(shape, seed=seed)  # transposed in the child: strided
+    return [sd_case(x, 0.4, seed, grad_out=nonzero_randn(shape[::-1], seed=seed + 1),
+                    transpose=True)]
+
+
+def verdict_noncontiguous(cases, results):
+    """Exact up to float32 rounding; no false fails."""
+    c, r = cases[0], results[0]
+    x, y, p = c["x"].transpose(0, -1), r["y"], c["p"]
+    kept = y != 0
+    if not torch.allclose(y[kept].double(), x[kept].double() / (1 - p), rtol=4 * EPS32, atol=0):
+        return False, "for a non-contiguous input some survivor is not its own x / (1 - p)"
+    if not _grad_follows_output(c, r, 4 * EPS32):
+        return False, ("for a non-contiguous input, backward's mask lands on other elements "
+                       "than forward's: empty_like/rand_like copy the strides of x or of "
+                       "grad_output, which differ; draw into a fresh contiguous tensor")
+    return True, "strided inputs get the same mask in forward and backward"
+
+
+# --- saved_bytes: one storage counted once -----------------------------------------------
+def _sin_plus_cos(a):
+    b = a + 1.0
+    return b.sin() + b.cos()  # both keep b
+
+
+def cases_saved_bytes_dedupe(n=500):
+    return [sb_case("b * b", _square_of_shift, [(n,)], expected=4 * n, saved_twice=4 * n),
+            sb_case("b.sin() + b.cos()", _sin_plus_cos, [(n,)], expected=4 * n,
+                    saved_twice=4 * n)]
+
+
+def verdict_saved_bytes_dedupe(cases, results, show=True):
+    """Deterministic."""
+    problem = saved_bytes_problem(cases, results, show=show)
+    if problem:
+        return False, problem
+    return True, "a tensor saved twice is counted once"
+
+
+# --- dropout_memory: the mask's dtype and p = 0 ------------------------------------------
+def cases_mask_dtype():
+    return [mem_case(batch=2, seq=4, d_model=6, n_heads=2, n_layers=2, p_attn=0.1,
+                     p_resid=0.2, dtype=torch.bfloat16),
+            mem_case(batch=1, seq=5, d_model=8, n_heads=4, n_layers=2, p_attn=0.1,
+                     p_resid=0.1, dtype=torch.bool, dropout=bool_mask_dropout,
+                     stack_dtype=torch.float32)]
+
+
+def cases_p_zero():
+    return [mem_case(batch=1, seq=6, d_model=8, n_heads=2, n_layers=3, p_attn=0.0,
+                     p_resid=0.2, dtype=torch.float32),
+            mem_case(batch=1, seq=6, d_model=8, n_heads=2, n_layers=3, p_attn=0.2,
+                     p_resid=0.0, dtype=torch.float32)]
+
+
+def verdict_memory(cases, results, show=True):
+    """Deterministic: the measured bytes are exact."""
+    problem = memory_problem(cases, results, show=show)
+    if problem:
+        return False, problem
+    return True, "matches the measured stacks"
+
+
 VISIBLE = CheckSet("Dropout at scale checks", [
     seeded_check("grad_matches", "gradient equals the stored-mask version's",
                  "backward must rebuild forward's exact mask from the seed",
@@ -578,5 +737,56 @@ VISIBLE = CheckSet("Dropout at scale checks", [
     Check("memory_vs_block", "dropout_memory matches a measured stack", "dropout_memory",
           "attention masks are batch x heads x seq^2 per layer", cases_memory_vs_block,
           run_dropout_memory, verdict_memory_vs_block),
+], stress=[
+    Check("two_calls", "two calls in flight", "SeededDropout",
+          "each call's backward uses its own seed", cases_grad_interleaved, run_interleaved,
+          verdict_grad_interleaved, after=("grad_matches",)),
+    Check("rng_untouched", "global RNG untouched", "SeededDropout",
+          "forward and backward leave torch's global random state alone", cases_global_rng,
+          run_global_rng, verdict_global_rng),
+    seeded_check("dtypes_kept", "dtype kept", "half, bfloat16 and double stay as they are",
+                 cases_dtypes, verdict_dtypes, after=("survivor_scale", "grad_matches")),
+    seeded_check("strided", "strided input", "the mask follows logical positions",
+                 cases_noncontiguous, verdict_noncontiguous,
+                 after=("survivor_scale", "grad_matches")),
+    Check("counted_once", "a storage counted once", "saved_bytes",
+          "one tensor saved twice is kept once", cases_saved_bytes_dedupe, run_saved_bytes,
+          verdict_saved_bytes_dedupe, after=("saved_bytes_known",)),
+    Check("mask_dtype", "mask element size", "dropout_memory",
+          "bytes per mask element follow dtype", cases_mask_dtype, run_dropout_memory,
+          verdict_memory, after=("memory_vs_block",)),
+    Check("p_zero", "p = 0 keeps nothing", "dropout_memory",
+          "dropout with p = 0 keeps no mask", cases_p_zero, run_dropout_memory,
+          verdict_memory, after=("memory_vs_block",)),
 ])
 check, run_all_checks, stress_test = VISIBLE.check, VISIBLE.scoreboard, VISIBLE.stress_test
+
+# Graded hints, the first giving the least away; `hint("SeededDropout")` shows the next one.
+HINTS = {
+    "SeededDropout": [
+        "Dropout's gradient needs the mask, not x; a mask drawn from a seed can be drawn "
+        "again, so forward only has to remember the seed and p.",
+        "Draw the mask from a private torch.Generator seeded with `seed` (never the global "
+        "one), on ctx keep only p and seed, and in backward draw the same mask again.",
+        "Fill a new contiguous tensor of x's shape and dtype with Bernoulli(1 - p) using that "
+        "generator and divide by 1 - p; backward returns grad_output times that mask, then "
+        "None, None.",
+    ],
+    "saved_bytes": [
+        "Autograd lets you watch every tensor an operation saves for backward, as it is saved.",
+        "Run fn(*args) inside torch.autograd.graph.saved_tensors_hooks(pack, unpack); pack "
+        "receives each saved tensor and must return it.",
+        "Key what pack sees by t.untyped_storage().data_ptr(), skip the addresses of the "
+        "inputs and of a module's parameters, and add up untyped_storage().nbytes() once per "
+        "address.",
+    ],
+    "dropout_memory": [
+        "Count the elements each dropout site masks in one layer, then think about layers "
+        "and bytes per element.",
+        "Attention probabilities are batch x n_heads x seq x seq; the attention output and "
+        "the MLP output are batch x seq x d_model each (the MLP's dropout is on its output, "
+        "not its 4x hidden layer).",
+        "Multiply by n_layers and by torch.empty((), dtype=dtype).element_size(); a kind "
+        "whose p is 0 costs 0, because F.dropout then returns its input.",
+    ],
+}

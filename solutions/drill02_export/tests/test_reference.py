@@ -17,9 +17,21 @@ def test_reference_passes_every_check():
 
 def test_check_names_are_unique_and_cover_the_three_targets():
     names = [c.name for c in ALL_CHECKS]
-    assert len(names) == len(set(names)) == 8 + len(hidden.HIDDEN)
+    assert len(names) == len(set(names)) == 8 + 16 + len(hidden.HIDDEN)
+    assert len(checks.VISIBLE.narrated) == 8
     assert {c.target for c in checks.VISIBLE} == {"ClassicDropout", "export_weights",
                                                    "engine_forward"}
+
+
+def test_every_hidden_property_is_stress_tested_in_the_notebook():
+    """Each hidden check has a stress twin: the same title, so the same property, judged by
+    the same verdict code on the notebook's own nets."""
+    stress = {c.title: c for c in checks.VISIBLE.stress}
+    for c in hidden.HIDDEN:
+        twin = stress.get(c.title.replace("1 to 4", "1 and 4"))
+        assert twin is not None and twin.target == c.target, c.name
+        assert twin.after == c.after, c.name
+    assert len(stress) == len(hidden.HIDDEN)
 
 
 def test_reference_passes_the_random_checks_on_1000_seeds():

@@ -39,7 +39,8 @@ def test_reference_passes_every_check():
 # properties that do not depend on the masks' values (shapes, modes, grad flags, dtype,
 # untouched buffers and inputs); 100 seeds show it.
 RANDOM = {"spread": SEEDS, "classify_basic": SEEDS, "bn_eval_stats": 100, "shapes": 100,
-          "prior_modes": 100, "no_graph": 100, "dtype": 100, "inplace_input": 100}
+          "prior_modes": 100, "no_graph": 100, "dtype": 100, "inplace_input": 100,
+          "modes_kept": 100, "no_autograd": 100, "float64": 100, "inplace_safe": 100}
 
 
 def same(a, b):
@@ -99,10 +100,11 @@ def test_spread_net_has_at_least_4_active_units_at_every_point():
         assert off["model"].eval()(off["x"]).abs().min().item() > 10
 
 
-def test_vectorised_reference_equals_a_batch_under_the_same_seed():
-    """The premise of the 'vectorised' check: with the course's dropout, one pass-major batch
-    draws exactly the loop's masks."""
-    c, = hidden.cases_vectorised()
+@pytest.mark.parametrize("cases", [checks.cases_batched, hidden.cases_vectorised])
+def test_vectorised_reference_equals_a_batch_under_the_same_seed(cases):
+    """The premise of the 'batched' and 'vectorised' checks: with the course's dropout, one
+    pass-major batch draws exactly the loop's masks."""
+    c, = cases()
     ns = reference_namespace()
     torch.manual_seed(c["seed"])
     mean, std = ns["mc_predict"](c["model"], c["x"], T=c["T"])
@@ -110,11 +112,29 @@ def test_vectorised_reference_equals_a_batch_under_the_same_seed():
     assert torch.allclose(std, c["std"], rtol=1e-5, atol=1e-6)
 
 
+def test_every_hidden_check_has_a_stress_twin_in_the_notebook():
+    """Each hidden check's verdict also judges a stress check on the notebook's own inputs."""
+    def root(f):
+        return getattr(f, "func", f)
+    stress = {root(c.judge) for c in checks.VISIBLE.stress}
+    assert all(root(c.judge) in stress for c in DRILL.hidden)
+
+
+def test_saturated_classify_cases_hold_exact_zeros():
+    """The premise of the NaN branch: in some pass of the scaled net a float32 probability is
+    exactly 0, where p * log p without the 0 log 0 rule gives NaN."""
+    for cases in (checks.cases_classify_values, hidden.cases_classify_reference):
+        c = cases()[1]
+        torch.manual_seed(c["seed"])
+        logits = checks.reference_samples(c["model"], c["x"], c["T"])
+        assert (torch.softmax(logits, dim=-1) == 0).any()
+
+
 def test_counts_as_dropout_is_the_notebook_rule():
     ns = reference_namespace()
-    mods = [torch.nn.Dropout(), torch.nn.Dropout2d(), torch.nn.AlphaDropout(), hidden.Zeroer(),
-            checks.CourseDropout(), hidden.MySpatialDropout(), torch.nn.Linear(1, 1),
-            torch.nn.BatchNorm1d(2), hidden.Jitter(), torch.nn.Sequential()]
+    mods = [torch.nn.Dropout(), torch.nn.Dropout2d(), torch.nn.AlphaDropout(), checks.Zeroer(),
+            checks.CourseDropout(), checks.MySpatialDropout(), torch.nn.Linear(1, 1),
+            torch.nn.BatchNorm1d(2), checks.Jitter(), torch.nn.Sequential()]
     assert [ns["is_dropout"](m) for m in mods] == [checks.counts_as_dropout(m) for m in mods]
     assert [checks.counts_as_dropout(m) for m in mods] == [True] * 6 + [False] * 4
 

@@ -1,4 +1,4 @@
-# bug: classic_drop_rate, classic_expectation, classic_p_zero
+# bug: classic_drop_rate, classic_expectation, classic_zero, classic_p_zero
 # hint: p is the DROP probability
 import numpy as np
 import torch

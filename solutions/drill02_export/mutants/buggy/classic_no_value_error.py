@@ -1,4 +1,4 @@
-# bug: classic_bad_p
+# bug: classic_invalid_p, classic_bad_p
 # hint: raise ValueError
 import numpy as np
 import torch

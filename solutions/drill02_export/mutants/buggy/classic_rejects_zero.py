@@ -1,4 +1,4 @@
-# bug: classic_p_zero
+# bug: classic_zero, classic_invalid_p, classic_p_zero
 # hint: raised ValueError
 import numpy as np
 import torch

@@ -1,4 +1,4 @@
-# bug: engine_no_bias
+# bug: engine_bias_none, engine_no_bias
 # hint: raised TypeError
 import numpy as np
 import torch

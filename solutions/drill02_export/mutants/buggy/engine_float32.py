@@ -1,4 +1,4 @@
-# bug: engine_float64
+# bug: engine_keeps_float64, engine_float64
 # hint: came back as float32
 import numpy as np
 import torch

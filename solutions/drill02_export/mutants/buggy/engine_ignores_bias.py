@@ -1,4 +1,4 @@
-# bug: engine_matches, engine_float64, engine_no_bias, engine_shapes
+# bug: engine_matches, engine_keeps_float64, engine_out_shapes, engine_float64, engine_no_bias, engine_shapes
 # hint: x @ W.T + b
 import numpy as np
 import torch

@@ -1,4 +1,4 @@
-# bug: engine_shapes
+# bug: engine_out_shapes, engine_shapes
 # hint: no squeeze
 import numpy as np
 import torch

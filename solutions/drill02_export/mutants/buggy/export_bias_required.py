@@ -1,4 +1,4 @@
-# bug: export_no_bias
+# bug: no_bias, export_no_bias
 # hint: raised AttributeError
 import numpy as np
 import torch

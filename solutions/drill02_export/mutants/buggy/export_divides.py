@@ -1,4 +1,4 @@
-# bug: export_classic, export_depths, export_input_dropout, export_per_layer_p, export_no_bias, export_float64, export_p_zero, export_before_first_linear
+# bug: export_classic, depths, input_dropout, per_layer_p, no_bias, float64, relu_between, export_depths, export_input_dropout, export_per_layer_p, export_no_bias, export_float64, export_p_zero, export_before_first_linear
 # hint: it never divides
 import numpy as np
 import torch

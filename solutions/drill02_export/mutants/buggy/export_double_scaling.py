@@ -1,4 +1,4 @@
-# bug: export_inverted, export_per_layer_p, export_no_bias, export_float64, export_bad_nets
+# bug: export_inverted, per_layer_p, no_bias, export_per_layer_p, export_no_bias, export_float64, export_bad_nets
 # hint: double scaling
 import numpy as np
 import torch

@@ -1,4 +1,4 @@
-# bug: export_classic, export_depths, export_input_dropout, export_per_layer_p, export_float64, export_p_zero
+# bug: export_classic, depths, per_layer_p, float64, export_depths, export_input_dropout, export_per_layer_p, export_float64, export_p_zero
 # hint: exported raw
 import numpy as np
 import torch

@@ -1,4 +1,4 @@
-# bug: export_float64
+# bug: float64, export_float64
 # hint: keep the parameters' dtype
 import numpy as np
 import torch

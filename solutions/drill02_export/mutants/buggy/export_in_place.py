@@ -1,4 +1,4 @@
-# bug: export_no_share
+# bug: no_share, export_no_share
 # hint: changed the model's own parameters
 import numpy as np
 import torch

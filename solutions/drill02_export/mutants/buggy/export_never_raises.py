@@ -1,4 +1,4 @@
-# bug: export_bad_nets
+# bug: bad_nets, export_bad_nets
 # hint: exported silently
 import numpy as np
 import torch

@@ -1,4 +1,4 @@
-# bug: export_before_first_linear
+# bug: relu_between, export_before_first_linear
 # hint: raised ValueError
 import numpy as np
 import torch

@@ -1,4 +1,4 @@
-# bug: export_per_layer_p, export_no_bias, export_no_dropout
+# bug: per_layer_p, no_dropout, export_per_layer_p, export_no_bias, export_no_dropout
 # hint: double scaling
 import numpy as np
 import torch

@@ -1,4 +1,4 @@
-# bug: export_input_dropout, export_per_layer_p, export_p_zero
+# bug: per_layer_p, export_input_dropout, export_per_layer_p, export_p_zero
 # hint: times 1 - p of a classic dropout feeding it
 import numpy as np
 import torch

@@ -1,4 +1,4 @@
-# bug: export_p_zero
+# bug: p_zero, export_p_zero
 # hint: raised ValueError
 import numpy as np
 import torch

@@ -1,4 +1,4 @@
-# bug: export_classic, export_depths, export_input_dropout, export_per_layer_p, export_bias_untouched, export_float64, export_p_zero, export_before_first_linear
+# bug: export_classic, depths, input_dropout, per_layer_p, bias_untouched, float64, relu_between, export_depths, export_input_dropout, export_per_layer_p, export_bias_untouched, export_float64, export_p_zero, export_before_first_linear
 # hint: a bias was changed
 import numpy as np
 import torch

@@ -1,4 +1,4 @@
-# bug: export_classic, export_depths, export_input_dropout, export_per_layer_p, export_bias_untouched, export_float64, export_p_zero, export_before_first_linear, export_bad_nets
+# bug: export_classic, depths, input_dropout, per_layer_p, bias_untouched, float64, relu_between, export_depths, export_input_dropout, export_per_layer_p, export_bias_untouched, export_float64, export_p_zero, export_before_first_linear, export_bad_nets
 # hint: the Linear BEFORE a ClassicDropout
 import numpy as np
 import torch

@@ -1,4 +1,4 @@
-# bug: export_no_share
+# bug: no_share, export_no_share
 # hint: shares memory
 import numpy as np
 import torch

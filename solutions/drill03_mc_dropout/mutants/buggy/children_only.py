@@ -1,4 +1,4 @@
-# bug: nested
+# bug: nested_modules, nested
 # hint: model.modules()
 import contextlib
 import math

@@ -1,4 +1,4 @@
-# bug: no_graph
+# bug: no_autograd, no_graph
 # hint: too late
 import contextlib
 import math

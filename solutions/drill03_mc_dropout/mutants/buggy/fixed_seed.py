@@ -1,4 +1,4 @@
-# bug: seeded, t_one, vectorised, classify_reference
+# bug: seeded, one_pass, batched, classify_values, t_one, vectorised, classify_reference
 # hint: ignores the caller's seed
 import contextlib
 import math

@@ -1,4 +1,4 @@
-# bug: dtype
+# bug: float64, dtype
 # hint: do not cast
 import contextlib
 import math

@@ -1,4 +1,4 @@
-# bug: vectorised, classify_reference
+# bug: batched, classify_values, vectorised, classify_reference
 # hint: pass-major
 import contextlib
 import math

@@ -1,4 +1,4 @@
-# bug: vectorised
+# bug: batched, vectorised
 # hint: one forward call per pass
 import contextlib
 import math

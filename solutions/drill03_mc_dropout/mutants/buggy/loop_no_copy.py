@@ -1,4 +1,4 @@
-# bug: vectorised, inplace_input
+# bug: batched, inplace_safe, vectorised, inplace_input
 # hint: one forward call per pass
 import contextlib
 import math

@@ -1,4 +1,4 @@
-# bug: classify_basic, classify_reference
+# bug: classify_basic, classify_values, classify_reference
 # hint: not the other way round
 import contextlib
 import math

@@ -1,4 +1,4 @@
-# bug: nested
+# bug: nested_modules, nested
 # hint: _DropoutNd
 import contextlib
 import math

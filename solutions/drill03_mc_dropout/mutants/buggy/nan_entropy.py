@@ -1,4 +1,4 @@
-# bug: classify_reference
+# bug: classify_values, classify_reference
 # hint: 0 * log 0
 import contextlib
 import math

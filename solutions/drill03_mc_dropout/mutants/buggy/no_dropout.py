@@ -1,4 +1,4 @@
-# bug: spread, seeded, t_one, prior_modes, vectorised, classify_reference
+# bug: spread, seeded, one_pass, modes_kept, batched, classify_values, t_one, prior_modes, vectorised, classify_reference
 # hint: dropout was off
 import contextlib
 import math

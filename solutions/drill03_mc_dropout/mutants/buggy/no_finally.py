@@ -1,4 +1,4 @@
-# bug: exception_restores
+# bug: raises_inside, exception_restores
 # hint: finally
 import contextlib
 import math

@@ -1,4 +1,4 @@
-# bug: no_graph
+# bug: no_autograd, no_graph
 # hint: torch.no_grad()
 import contextlib
 import math

@@ -1,4 +1,4 @@
-# bug: bn_eval_stats, prior_modes
+# bug: bn_eval_stats, modes_kept, prior_modes
 # hint: running statistics changed
 import contextlib
 import math

@@ -1,4 +1,4 @@
-# bug: modes_restored, exception_restores, prior_modes
+# bug: modes_restored, raises_inside, modes_kept, exception_restores, prior_modes
 # hint: model.train(mode) sets all alike
 import contextlib
 import math

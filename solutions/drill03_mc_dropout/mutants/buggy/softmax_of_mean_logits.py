@@ -1,4 +1,4 @@
-# bug: classify_reference
+# bug: classify_values, classify_reference
 # hint: softmax of the mean logits
 import contextlib
 import math

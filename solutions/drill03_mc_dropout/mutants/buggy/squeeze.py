@@ -1,4 +1,4 @@
-# bug: shapes, t_one
+# bug: shapes, one_pass, batched, t_one
 # hint: no squeeze
 import contextlib
 import math

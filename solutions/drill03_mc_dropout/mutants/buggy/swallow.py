@@ -1,4 +1,4 @@
-# bug: exception_restores
+# bug: raises_inside, exception_restores
 # hint: swallowed
 import contextlib
 import math

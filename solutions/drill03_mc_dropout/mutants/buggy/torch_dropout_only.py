@@ -1,4 +1,4 @@
-# bug: dropout_only_train, nested, prior_modes, vectorised, classify_reference
+# bug: dropout_only_train, nested_modules, modes_kept, batched, classify_values, nested, prior_modes, vectorised, classify_reference
 # hint: not a torch class
 import contextlib
 import math

@@ -1,4 +1,4 @@
-# bug: dropout_only_train, bn_eval_stats, nested, prior_modes
+# bug: dropout_only_train, bn_eval_stats, nested_modules, modes_kept, nested, prior_modes
 # hint: model.train() switches every module
 import contextlib
 import math

@@ -1,4 +1,4 @@
-# bug: t_one, vectorised
+# bug: one_pass, batched, t_one, vectorised
 # hint: divides by T - 1
 import contextlib
 import math

@@ -1,4 +1,4 @@
-# bug: memory_vs_block, memory_dtypes, memory_p_zero
+# bug: memory_vs_block, mask_dtype, p_zero, memory_dtypes, memory_p_zero
 # hint: seq instead of seq^2
 import torch
 

@@ -1,4 +1,4 @@
-# bug: grad_matches, grad_interleaved, dtypes, noncontiguous
+# bug: grad_matches, two_calls, dtypes_kept, strided, grad_interleaved, dtypes, noncontiguous
 # hint: gradients on survivors are equal to the upstream gradient
 import torch
 

@@ -1,4 +1,4 @@
-# bug: grad_interleaved
+# bug: two_calls, grad_interleaved
 # hint: keep each call's seed on its own ctx
 import torch
 

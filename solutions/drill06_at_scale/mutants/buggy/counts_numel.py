@@ -1,4 +1,4 @@
-# bug: saved_bytes_known, saved_bytes_inputs, saved_bytes_dedupe
+# bug: saved_bytes_known, saved_bytes_inputs, counted_once, saved_bytes_dedupe
 # hint: you counted elements
 import torch
 import torch.nn as nn

@@ -1,4 +1,4 @@
-# bug: dtypes
+# bug: dtypes_kept, dtypes
 # hint: came back as torch.float32
 import torch
 

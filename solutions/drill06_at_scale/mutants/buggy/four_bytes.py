@@ -1,4 +1,4 @@
-# bug: memory_dtypes
+# bug: mask_dtype, memory_dtypes
 # hint: 4 bytes per element whatever the dtype
 def dropout_memory(batch, seq, d_model, n_heads, n_layers, p_attn, p_resid, dtype):
     attn = 4 * batch * n_heads * seq * seq * n_layers if p_attn > 0 else 0

@@ -1,4 +1,4 @@
-# bug: grad_matches, grad_interleaved, dtypes, noncontiguous
+# bug: grad_matches, two_calls, dtypes_kept, strided, grad_interleaved, dtypes, noncontiguous
 # hint: drew a NEW mask
 import torch
 

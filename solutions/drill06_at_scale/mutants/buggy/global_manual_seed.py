@@ -1,4 +1,4 @@
-# bug: global_rng_untouched
+# bug: rng_untouched, global_rng_untouched
 # hint: changed the global RNG state
 import torch
 

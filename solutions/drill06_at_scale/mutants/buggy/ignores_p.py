@@ -1,4 +1,4 @@
-# bug: memory_p_zero
+# bug: p_zero, memory_p_zero
 # hint: with p = 0 dropout returns its input
 import torch
 

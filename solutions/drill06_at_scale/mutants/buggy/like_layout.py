@@ -1,4 +1,4 @@
-# bug: noncontiguous
+# bug: strided, noncontiguous
 # hint: copy the strides
 import torch
 

@@ -1,4 +1,4 @@
-# bug: memory_vs_block, memory_dtypes, memory_p_zero
+# bug: memory_vs_block, mask_dtype, p_zero, memory_dtypes, memory_p_zero
 # hint: the MLP's hidden width
 import torch
 

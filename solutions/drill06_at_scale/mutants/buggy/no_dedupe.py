@@ -1,4 +1,4 @@
-# bug: saved_bytes_dedupe
+# bug: counted_once, saved_bytes_dedupe
 # hint: count each storage once
 import torch
 import torch.nn as nn

@@ -1,4 +1,4 @@
-# bug: same_seed, global_rng_untouched
+# bug: same_seed, rng_untouched, global_rng_untouched
 # hint: the same seed gave a different output
 import torch
 

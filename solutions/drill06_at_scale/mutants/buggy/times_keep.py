@@ -1,4 +1,4 @@
-# bug: grad_matches, survivor_scale, grad_interleaved, dtypes, noncontiguous
+# bug: grad_matches, survivor_scale, two_calls, dtypes_kept, strided, grad_interleaved, dtypes, noncontiguous
 # hint: multiplied by (1 - p) instead of dividing
 import torch
 
