@@ -5,7 +5,7 @@ Check objects: prepare in this process, execute in the child, judge here), its s
 and its points; the core never knows what a check tests. Its id and paths come from its
 folder (solutions/<id>/), found by grader.grading.drills.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Optional
 
 # What a target must be; the child checks it before running the target's checks.
@@ -52,6 +52,10 @@ class Drill:
         bad = {k for k in self.targets.values()} - set(TARGET_KINDS)
         if bad:
             raise ValueError(f"unknown target kind {sorted(bad)}; use one of {TARGET_KINDS}")
+        titles = [c.title for c in self.all_checks()]
+        if len(titles) != len(set(titles)):  # each is a gradebook column and a feedback row
+            raise ValueError(f"check titles repeat: "
+                             f"{sorted({t for t in titles if titles.count(t) > 1})}")
         names = [c.name for c in self.all_checks()]
         if len(names) != len(set(names)):
             raise ValueError(f"check names repeat: {sorted(n for n in names if names.count(n) > 1)}")
@@ -75,6 +79,12 @@ class Drill:
     @property
     def student(self):
         return f"notebooks/{self.id}.ipynb"
+
+
+def on_other_inputs(checks):
+    """Hidden twins of notebook checks, titled apart from them (the same property, other
+    inputs), so that each has a gradebook column and a feedback row of its own."""
+    return [replace(c, title=f"{c.title} (other inputs)") for c in checks]
 
 
 @dataclass

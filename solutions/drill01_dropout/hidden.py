@@ -15,6 +15,7 @@ never fail a correct module by chance.
 """
 from functools import partial
 
+from grader.grading.model import on_other_inputs
 from solutions.drill01_dropout import checks as c
 from solutions.drill01_dropout.checks import dropout_check
 
@@ -24,7 +25,7 @@ def hidden(name, title, hint, builder, seed, judge, after=(), **kw):
     return dropout_check(name, title, hint, partial(builder, seed, **kw), judge, after)
 
 
-HIDDEN = [
+HIDDEN = on_other_inputs([
     hidden("drop_rate_many_p", "drop rate at p far from 0.5", "p is the drop probability",
            c.cases_drop_rate_many_p, 100, c.verdict_drop_rate_many_p,
            after=("drop_rate", "far_p_rate")),
@@ -61,4 +62,5 @@ HIDDEN = [
            after=("drop_rate", "input_unchanged", "steady")),
     hidden("bad_p", "p in [0, 1] as in PyTorch", "ValueError outside [0, 1]; p = 1 gives zeros",
            c.cases_bad_p, 210, c.verdict_bad_p, after=("p_range",)),
-]
+])
+

@@ -12,6 +12,7 @@ import functools
 import torch
 
 from grader.payload.checkkit import Check
+from grader.grading.model import on_other_inputs
 from solutions.drill02_export.checks import (
     CLASSIC_NET, INVERTED_NET, bad_net_cases, bad_p_cases, case, classic_check, engine_case,
     engine_check, engines_verdict, export_check, exports_verdict, p_zero_cases, run_bad_nets,
@@ -128,7 +129,7 @@ def cases_classic_bad_p():
     return bad_p_cases((-0.1, 1.01, 2.0), (0.5, 1.0, 0.999), seed=610)
 
 
-HIDDEN = [
+HIDDEN = on_other_inputs([
     export_check("export_depths", "export at depth 1 to 4", "fold at every classic dropout",
                  cases_depths, hidden_exports("depth 1 to 4 export right"),
                  after=("export_classic",)),
@@ -167,4 +168,5 @@ HIDDEN = [
                   cases_classic_p_zero, verdict_classic_p_zero),
     classic_check("classic_bad_p", "ValueError for p outside [0, 1]", "p is a probability",
                   cases_classic_bad_p, verdict_classic_bad_p),
-]
+])
+

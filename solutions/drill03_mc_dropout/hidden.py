@@ -15,6 +15,7 @@ import functools
 import torch.nn as nn
 
 from grader.payload.checkkit import Check
+from grader.grading.model import on_other_inputs
 from solutions.drill03_mc_dropout.checks import (
     Block, course_net, classify_cases, dtype_cases, exception_case, grid, inplace_cases,
     nested_cases, prior_mode_cases, run_classify_seeded, run_exception, run_inside_each,
@@ -73,7 +74,7 @@ def hidden_check(target, name, title, hint, prepare, execute, judge, after=()):
     return Check(name, title, target, hint, prepare, execute, judge, tuple(after))
 
 
-HIDDEN = [
+HIDDEN = on_other_inputs([
     hidden_check("enable_mc_dropout", "nested", "nested and unusual dropout modules",
                  "every dropout module, at any depth, of any dropout class",
                  cases_nested, run_inside_each, functools.partial(verdict_nested, hidden=True)),
@@ -99,4 +100,5 @@ HIDDEN = [
     hidden_check("mc_classify", "classify_reference", "classification scores match",
                  "mean softmax; entropies in nats; MI = H[mean] - mean H",
                  cases_classify_reference, run_classify_seeded, verdict_classify_reference),
-]
+])
+

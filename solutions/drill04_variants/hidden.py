@@ -14,8 +14,7 @@ mask (checks.dropblock_stats); each such test fails a correct module with probab
 FALSE_FAIL (2e-9). A check with k such tests fails with at most k times that. The value
 checks compare to within a few roundings and never fail a correct module by chance.
 """
-import dataclasses
-
+from grader.grading.model import on_other_inputs
 from solutions.drill04_variants.checks import (DB, DC, DP, GD, SD, property_checks,
                                                property_keys, stress_name)
 
@@ -23,5 +22,4 @@ SHAPES = {SD: (6, 5, 4, 4), DB: (6, 5, 6, 6), DP: (12, 5, 3), DC: (10, 4), GD: (
 CHECKS = property_checks(300, shapes=SHAPES, bad=(-0.1, 1.0, 1.5), good=(0.0, 0.99),
                          sizes=((0.1, 3, 8, 8), (0.2, 2, 9, 7)), far_ps=(0.1, 0.75),
                          n=20_000, after={k: (stress_name(k),) for k in property_keys()})
-HIDDEN = [dataclasses.replace(CHECKS[k], title=CHECKS[k].title + " (other inputs)")
-          for k in property_keys()]
+HIDDEN = on_other_inputs(CHECKS[k] for k in property_keys())

@@ -8,10 +8,9 @@ in the grader; its messages name the bug without revealing the inputs, and a hid
 whose notebook twin fails reports that it follows from it. All are deterministic (exact up
 to rounding), so none fails a correct answer by chance.
 """
-import dataclasses
-
 import torch
 
+from grader.grading.model import on_other_inputs
 from solutions.drill05_batchnorm.checks import STRESS_NAMES, property_checks
 
 CHECKS = property_checks(
@@ -25,4 +24,4 @@ CHECKS = property_checks(
                {"n_units": 9, "depth": 1, "p": 0.25, "seed": 23, "batch": 7,
                 "dtype": torch.float32}),
     train_mode={"n_units": 7, "depth": 1, "p": 0.5, "seed": 30, "batch": 5})
-HIDDEN = [dataclasses.replace(c, title=c.title + " (other inputs)") for c in CHECKS]
+HIDDEN = on_other_inputs(CHECKS)

@@ -11,6 +11,7 @@ import functools
 
 import torch
 
+from grader.grading.model import on_other_inputs
 from solutions.drill06_at_scale.checks import (
     Check, bool_mask_dropout, cases_dtypes, cases_global_rng, cases_grad_interleaved,
     cases_noncontiguous, cases_saved_bytes_dedupe, mem_case, run_dropout_memory,
@@ -36,7 +37,7 @@ def cases_memory_p_zero():
 
 verdict_memory_hidden = functools.partial(verdict_memory, show=False)
 
-HIDDEN = [
+HIDDEN = on_other_inputs([
     Check("grad_interleaved", "two calls in flight", "SeededDropout",
           "each ctx keeps its own seed",
           functools.partial(cases_grad_interleaved, seed=61, n=5000), run_interleaved,
@@ -62,4 +63,5 @@ HIDDEN = [
     Check("memory_p_zero", "p = 0 keeps nothing", "dropout_memory",
           "dropout with p = 0 keeps no mask", cases_memory_p_zero, run_dropout_memory,
           verdict_memory_hidden, after=("memory_vs_block",)),
-]
+])
+
