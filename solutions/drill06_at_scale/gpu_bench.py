@@ -12,106 +12,28 @@ Philox, so backward rebuilds it and nothing mask-sized is stored:
   triton tl.rand    one Philox call (10 rounds, four 32-bit outputs) per element, three
                     outputs thrown away (the Triton tutorial's low-memory dropout)
   triton rand4x     one Philox call per four elements, all four outputs used
-The same kernels are in the drill notebook's GPU cell (a test keeps the two in sync).
+The kernels live in triton_kernel.py, which the drill notebook pastes for its GPU demo.
 """
 import argparse
 import math
-import statistics
+import pathlib
 import sys
 
 import torch
 import torch.nn.functional as F
 
-try:
-    import triton
-    import triton.language as tl
-except ImportError:  # the notebook cell says the same and skips
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))  # run as a script
+from solutions.drill06_at_scale import triton_kernel  # noqa: E402
+
+if not triton_kernel.HAVE_TRITON:  # the notebook's GPU cell says the same and skips
     print("gpu_bench needs Triton (pip install triton, on a machine with CUDA); skipped")
     sys.exit(0)
-
-# --- kernel begin (the notebook's GPU cell holds the same text, indented) ---
-BLOCK = 1024
-
-
-@triton.jit
-def _dropout_rand(x_ptr, out_ptr, n, p, scale, seed, BLOCK: tl.constexpr):
-    # one uniform per element: u = Philox(seed, counter = element index)
-    offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
-    inside = offsets < n
-    x = tl.load(x_ptr + offsets, mask=inside)
-    keep = tl.rand(seed, offsets) >= p
-    y = tl.where(keep, x * scale, 0.0)
-    tl.store(out_ptr + offsets, y.to(out_ptr.dtype.element_ty), mask=inside)
-
-
-@triton.jit
-def _apply_mask(x_ptr, out_ptr, offsets, n, u, p, scale):
-    inside = offsets < n
-    x = tl.load(x_ptr + offsets, mask=inside)
-    y = tl.where(u >= p, x * scale, 0.0)
-    tl.store(out_ptr + offsets, y.to(out_ptr.dtype.element_ty), mask=inside)
-
-
-@triton.jit
-def _dropout_rand4x(x_ptr, out_ptr, n, p, scale, seed, BLOCK: tl.constexpr):
-    # one Philox call per four elements: counter base + i gives the uniforms of elements
-    # 4 base + i, 4 base + BLOCK + i, 4 base + 2 BLOCK + i and 4 base + 3 BLOCK + i
-    base = tl.program_id(0) * BLOCK
-    u0, u1, u2, u3 = tl.rand4x(seed, base + tl.arange(0, BLOCK))
-    first = 4 * base + tl.arange(0, BLOCK)
-    _apply_mask(x_ptr, out_ptr, first, n, u0, p, scale)
-    _apply_mask(x_ptr, out_ptr, first + BLOCK, n, u1, p, scale)
-    _apply_mask(x_ptr, out_ptr, first + 2 * BLOCK, n, u2, p, scale)
-    _apply_mask(x_ptr, out_ptr, first + 3 * BLOCK, n, u3, p, scale)
-
-
-def triton_dropout(x, p, seed, four=False):
-    """Apply the seeded mask to x (any shape; the mask follows x's logical order)."""
-    x = x.contiguous()
-    out = torch.empty_like(x)
-    n = x.numel()
-    if n >= 2 ** 31 - 4 * BLOCK:
-        raise ValueError("int32 element indices: split tensors of 2^31 elements or more")
-    kernel, per_program = (_dropout_rand4x, 4 * BLOCK) if four else (_dropout_rand, BLOCK)
-    grid = (triton.cdiv(n, per_program),)
-    kernel[grid](x, out, n, p, 1.0 / (1.0 - p), seed, BLOCK=BLOCK)
-    return out
-
-
-class TritonSeededDropout(torch.autograd.Function):
-    """SeededDropout on the GPU: forward and backward run the same kernel with the same seed."""
-
-    @staticmethod
-    def forward(ctx, x, p, seed, four=False):
-        ctx.p, ctx.seed, ctx.four = p, seed, four
-        return triton_dropout(x, p, seed, four)
-
-    @staticmethod
-    def backward(ctx, grad_out):
-        return triton_dropout(grad_out, ctx.p, ctx.seed, ctx.four), None, None, None
-# --- kernel end ---
-
+from solutions.drill06_at_scale.triton_kernel import TritonSeededDropout, time_ms, triton  # noqa
 
 def fwd_bwd(fn, x, g):
     """One forward plus backward; the gradient buffer is dropped so each run allocates it."""
     x.grad = None
     fn(x).backward(g)
-
-
-def time_ms(step, reps, warmup=3):
-    """Median milliseconds of step() over reps runs, each timed with CUDA events."""
-    for _ in range(warmup):
-        step()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(reps):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        step()
-        end.record()
-        torch.cuda.synchronize()
-        times.append(start.elapsed_time(end))
-    return statistics.median(times)
 
 
 def saved_bytes_per_element(fn, x):

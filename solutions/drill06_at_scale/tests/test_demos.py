@@ -88,7 +88,7 @@ def test_mask_string():
 
 
 def test_cpu_dropout_keeps_a_noise_tensor_in_the_input_dtype(ref):
-    """The fact check 6 and Part 1 rely on (PyTorch's CPU path; CUDA keeps a bool mask)."""
+    """What check 6 and the table in 1.1 rely on (PyTorch's CPU path; CUDA keeps a bool mask)."""
     for dtype, size in ((torch.float32, 4), (torch.bfloat16, 2)):
         x = torch.randn(1000, dtype=dtype, requires_grad=True)
         assert ref["saved_bytes"](lambda t: F.dropout(t, 0.1, training=True), x) == size * 1000
