@@ -279,7 +279,7 @@ def test_home_lists_every_drill_in_the_suggested_order():
     assert levels == sorted(levels)
     for row, d in zip(rows, infos):
         assert d["title"] in row and d["file"] in row and f"{d['minutes']} min" in row
-        assert d["level"] in row and d["produces"] in row
+        assert d["level"] in row and d["track"] in row and d["produces"] in row
     assert "Colab" in text and "export_progress" in text
 
 
@@ -287,10 +287,18 @@ def test_drill_info_reads_the_declaration_without_importing(tmp_path):
     (tmp_path / "solutions" / "drill42_new").mkdir(parents=True)
     (tmp_path / "solutions" / "drill42_new" / "drill.py").write_text(
         "import nothing_that_exists\nDRILL = Drill(title='T', minutes=30, level='senior',\n"
-        "    produces='a ' 'thing', targets={})\n")
+        "    track='systems', produces='a ' 'thing', targets={})\n")
     assert course.drill_info("drill42_new", str(tmp_path)) == {
         "id": "drill42_new", "title": "T", "minutes": 30, "level": "senior",
-        "produces": "a thing", "file": "drill42_new.ipynb"}
+        "track": "systems", "produces": "a thing", "file": "drill42_new.ipynb"}
+
+
+def test_a_drill_declares_a_known_level_and_track():
+    from grader.grading.model import Drill
+    for level, track in (("core", "hobby"), ("expert", "research")):
+        with pytest.raises(ValueError, match="use one of"):
+            Drill(title="T", minutes=30, level=level, track=track, produces="x", targets={},
+                  visible=[])
 
 
 def test_home_reads_progress_and_plots_once_there_is_history(tmp_path, capsys):

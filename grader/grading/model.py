@@ -10,6 +10,8 @@ from typing import Callable, Optional
 
 # What a target must be; the child checks it before running the target's checks.
 TARGET_KINDS = ("module", "autograd", "class", "function")
+LEVELS = ("core", "intermediate", "senior")
+TRACKS = ("ML engineer", "research", "systems")  # the interview a drill prepares for
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,8 @@ class SourceCheck:
 class Drill:
     title: str
     minutes: int  # the plan's total, as the timer shows it
-    level: str  # "core", "intermediate" or "senior"
+    level: str  # one of LEVELS
+    track: str  # one of TRACKS
     produces: str  # one line for the course table: what the learner ends up with
     targets: dict  # name the learner defines -> one of TARGET_KINDS
     visible: list  # checkkit Checks pasted into the notebook (its CheckSet)
@@ -43,6 +46,9 @@ class Drill:
     folder: str = ""
 
     def __post_init__(self):
+        if self.level not in LEVELS or self.track not in TRACKS:
+            raise ValueError(f"level {self.level!r} / track {self.track!r}: use one of {LEVELS} "
+                             f"and one of {TRACKS}")
         bad = {k for k in self.targets.values()} - set(TARGET_KINDS)
         if bad:
             raise ValueError(f"unknown target kind {sorted(bad)}; use one of {TARGET_KINDS}")

@@ -4,7 +4,7 @@ from solutions.drill03_mc_dropout import checks, hidden
 
 DRILL = Drill(
     title="Monte Carlo dropout: uncertainty you can plot and check",
-    minutes=45, level="intermediate",
+    minutes=45, level="intermediate", track="research",
     produces="a context manager that switches on only dropout, a batched mc_predict and "
              "mc_classify (entropy and mutual information), error bars on a toy with a gap, "
              "a calibration check, and sixteen passing checks",

@@ -5,7 +5,7 @@ from solutions.drill04_variants import checks, hidden
 
 DRILL = Drill(
     title="Beyond Bernoulli: spatial dropout, DropBlock, DropPath, DropConnect, Gaussian dropout",
-    minutes=45, level="intermediate",
+    minutes=45, level="intermediate", track="ML engineer",
     produces="five dropout variants as `nn.Module`s (SpatialDropout2d, DropBlock2d, DropPath, "
              "DropConnectLinear, GaussianDropout), each with its own passing checks; a moment "
              "table derived and measured; a conv net on 8x8 digits compared over seeds",

@@ -4,7 +4,7 @@ from solutions.drill05_batchnorm import checks, hidden
 
 DRILL = Drill(
     title="Dropout meets BatchNorm: the variance shift and the exact ensemble",
-    minutes=45, level="intermediate",
+    minutes=45, level="intermediate", track="research",
     produces="the variance-shift formula derived and checked by sampling, a BatchNorm "
              "recalibration, an exact 2^n-mask ensemble, and measured answers to 'do they "
              "clash?' and 'is it an ensemble?'",

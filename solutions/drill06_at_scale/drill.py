@@ -4,7 +4,7 @@ from solutions.drill06_at_scale import checks, hidden
 
 DRILL = Drill(
     title="Dropout at scale: mask memory, seeded masks, fused kernels",
-    minutes=45, level="senior",
+    minutes=45, level="senior", track="systems",
     produces="a seeded-dropout autograd Function that keeps no mask, a saved-tensor byte "
              "counter, the dropout memory bill of a GPT-style stack, spoken answers on "
              "checkpointing, tensor parallelism and fused kernels",
