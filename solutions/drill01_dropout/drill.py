@@ -24,8 +24,8 @@ DRILL = Drill(
     title="Dropout: a mock interview from the paper to the code",
     minutes=40, level="core", track="ML engineer",
     produces="a one-minute spoken account of Srivastava et al. (2014), clarifying questions, "
-             "an inverted-dropout `nn.Module`, six passing sanity checks, a test loss that "
-             "drops with dropout",
+             "an inverted-dropout `nn.Module` that passes six narrated checks and the stress "
+             "test, a test loss that drops with dropout",
     targets={"Dropout": "module"},
     visible=list(checks.VISIBLE),
     extra=[DEMO],

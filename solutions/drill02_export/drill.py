@@ -4,7 +4,7 @@ from solutions.drill02_export import checks, hidden
 
 DRILL = Drill(
     title="The export trap: from a PyTorch model with dropout to an offline engine",
-    minutes=45, level="intermediate", track="ML engineer",
+    minutes=50, level="intermediate", track="ML engineer",
     produces="a ClassicDropout module, an exporter that folds 1 - p where it belongs, a "
              "NumPy engine that matches model.eval(), and a spoken answer to the C++ "
              "blow-up question",
