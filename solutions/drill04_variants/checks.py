@@ -136,7 +136,11 @@ def shape_problem(cases, results):
 
 
 def make_check(target, name, title, hint, prepare, judge, after=(), same_shape=True):
-    """A check of one target; a wrong output shape fails it before its judge."""
+    """A check of one target; a wrong output shape fails it before its judge. An optional
+    target's checks say so in their title (drill.py gives them 0 points)."""
+    if target in OPTIONAL:
+        title = f"{title} (optional)"
+
     def judge_shape_first(cases, results):
         problem = shape_problem(cases, results) if same_shape else None
         return (False, problem) if problem else judge(cases, results)
@@ -521,6 +525,7 @@ def verdict_dc_per_sample(cases, results):
 
 # ===================== GaussianDropout ===================================================
 GD = "GaussianDropout"
+OPTIONAL = (DC, GD)  # practice for the debrief: checked and shown, worth 0 points
 GD_LEVELS = (0.5, 2.0, -3.0)
 
 
@@ -1141,4 +1146,26 @@ VISIBLE = CheckSet("Dropout variants: sanity checks", [
                "r ~ N(1, p/(1-p)), not a Bernoulli or uniform draw", cases_gd_gaussian,
                verdict_gd_gaussian, after=("gd_moments",)),
 ], stress=[STRESS[k] for k in property_keys()])
-check, run_all_checks, stress_test = VISIBLE.check, VISIBLE.scoreboard, VISIBLE.stress_test
+check = VISIBLE.check
+
+
+def _written(namespace):
+    """VISIBLE without the optional targets not defined yet: the timed part's verdict, before
+    the debrief's optional modules exist, shows no stubs it never asked for."""
+    missing = [t for t in OPTIONAL if t not in namespace]
+    if not missing:
+        return VISIBLE
+    print(f"(optional, 0 points, in the debrief: {', '.join(missing)} not defined yet, "
+          "so their checks are left out of this run)")
+    return CheckSet(VISIBLE.title, [c for c in VISIBLE.narrated if c.target not in missing],
+                    [c for c in VISIBLE.stress if c.target not in missing])
+
+
+def run_all_checks(namespace):
+    """Every check of both tiers (pass globals()); an optional module's once it is defined."""
+    return _written(namespace).scoreboard(namespace)
+
+
+def stress_test(namespace):
+    """The stress tier (pass globals()); an optional module's lines once it is defined."""
+    return _written(namespace).stress_test(namespace)
