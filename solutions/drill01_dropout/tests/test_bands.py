@@ -12,11 +12,12 @@ BAND_SEED picks the seed (0, the notebook's, by default; `make test-perturbed` u
 import contextlib
 import io
 import json
-import os
 from pathlib import Path
 
 import pytest
 import torch
+
+from tests import bands
 
 HERE = Path(__file__).resolve().parent.parent
 
@@ -66,20 +67,17 @@ def loop_numbers(seed, ns=None):
 
 
 def band(name):
-    lo, hi = MEASURED[name]
-    pad = MARGIN * (hi - lo)
-    return lo - pad, hi + pad
+    return bands.band(MEASURED[name], MARGIN)
 
 
 @pytest.fixture(scope="module")
 def numbers():
-    return loop_numbers(int(os.environ.get("BAND_SEED", "0")))
+    return loop_numbers(bands.band_seed())
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
 def test_number_is_inside_its_band(numbers, name):
-    lo, hi = band(name)
-    assert lo <= numbers[name] <= hi, f"{name} = {numbers[name]:.4f}, band [{lo:.4f}, {hi:.4f}]"
+    bands.assert_in_band(name, numbers[name], MEASURED[name], MARGIN)
 
 
 @pytest.mark.parametrize("name", sorted(CLAIMS))

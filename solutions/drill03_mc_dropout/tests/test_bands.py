@@ -9,13 +9,13 @@ widened by a margin of a quarter of its width on each side: another seed or anot
 inside it, a broken demo does not. BAND_SEED picks the training seed (0, the notebook's, by
 default; `make test-perturbed` uses another).
 """
-import os
 
 import pytest
 import torch
 
 from solutions.drill03_mc_dropout import mcdemo
 from solutions.drill03_mc_dropout.tests.common import reference_namespace
+from tests import bands
 
 PS = [0.05, 0.1, 0.2, 0.3]
 
@@ -128,14 +128,12 @@ def classification_numbers(seed, ns=None):
 
 
 def band(name):
-    lo, hi = MEASURED[name]
-    pad = MARGIN * (hi - lo)
-    return lo - pad, hi + pad
+    return bands.band(MEASURED[name], MARGIN)
 
 
 @pytest.fixture(scope="module")
 def numbers():
-    seed = int(os.environ.get("BAND_SEED", "0"))
+    seed = bands.band_seed()
     ns = reference_namespace()
     return {**regression_numbers(seed, ns), **batchnorm_numbers(seed),
             **classification_numbers(seed, ns)}
@@ -143,8 +141,7 @@ def numbers():
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
 def test_quoted_number_is_inside_its_band(numbers, name):
-    lo, hi = band(name)
-    assert lo <= numbers[name] <= hi, f"{name} = {numbers[name]:.4f}, band [{lo:.4f}, {hi:.4f}]"
+    bands.assert_in_band(name, numbers[name], MEASURED[name], MARGIN)
 
 
 CLAIMS = {  # what the prose says of each quantity (cells 8-10, 15, 24 and 32)

@@ -8,13 +8,13 @@ over 20 seeds (0-19; `python -m solutions.drill05_batchnorm.tests.test_bands` pr
 again), widened by a quarter of its width on each side. BAND_SEED picks the seed (0, the
 notebook's, by default; `make test-perturbed` uses another).
 """
-import os
 
 import pytest
 import torch
 
 from solutions.drill05_batchnorm import lab
 from solutions.drill05_batchnorm.tests.test_drill05 import REFERENCE
+from tests import bands
 
 # quantity: (lowest, highest) over seeds 0-19, measured with this file's __main__
 MEASURED = {
@@ -61,20 +61,17 @@ def demo2_numbers(seed):
 
 
 def band(name):
-    lo, hi = MEASURED[name]
-    pad = MARGIN * (hi - lo)
-    return lo - pad, hi + pad
+    return bands.band(MEASURED[name], MARGIN)
 
 
 @pytest.fixture(scope="module")
 def numbers():
-    return demo2_numbers(int(os.environ.get("BAND_SEED", "0")))
+    return demo2_numbers(bands.band_seed())
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
 def test_quoted_number_is_inside_its_band(numbers, name):
-    lo, hi = band(name)
-    assert lo <= numbers[name] <= hi, f"{name} = {numbers[name]:.4f}, band [{lo:.4f}, {hi:.4f}]"
+    bands.assert_in_band(name, numbers[name], MEASURED[name], MARGIN)
 
 
 CLAIMS = {  # cell "Read it honestly": quantity -> what the prose says of it
